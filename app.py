@@ -1,0 +1,84 @@
+"""Composition root: build the app, wire the three verbs, start and stop services.
+
+    pages     GET   whole documents             game/pages.py
+    commands  POST  validate, run one script    game/commands.py
+    streams   GET   one SSE view per tab        game/streams.py
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from quart import Quart, Response
+
+from game import commands, pages, streams
+from game.config import ROOT, Settings, load_settings
+from game.identity import check_command_request
+from game.presence import Presence
+from game.relay import Relay
+from game.services import Services
+from game.store import Store, connect
+from game.timers import Timers
+
+REQUIRED_ASSETS = {
+    "static/vendor/datastar.js": "run scripts/setup.sh (it fetches the pinned Datastar bundle)",
+    "static/build/reflex-buzzer.js": "run scripts/setup.sh (it builds the buzzer with npm)",
+}
+
+
+def check_assets() -> None:
+    missing = [f"{path}: {how}" for path, how in REQUIRED_ASSETS.items() if not (ROOT / path).exists()]
+    if missing:
+        raise SystemExit("Missing browser assets:\n  " + "\n  ".join(missing))
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    settings = settings or load_settings()
+    check_assets()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Quart(__name__, static_folder="static", template_folder="templates")
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="reflex_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=30),
+        MAX_CONTENT_LENGTH=16 * 1024,
+    )
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.before_request(check_command_request)
+    for blueprint in (pages.bp, commands.bp, streams.bp):
+        app.register_blueprint(blueprint)
+
+    @app.errorhandler(400)
+    @app.errorhandler(401)
+    @app.errorhandler(403)
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    @app.errorhandler(409)
+    @app.errorhandler(413)
+    @app.errorhandler(503)
+    async def plain_error(error: Exception) -> Response:
+        # Every refusal is a short sentence a person can read.
+        code = getattr(error, "code", 500)
+        message = getattr(error, "description", None) or "Request refused."
+        return Response(message, status=code, content_type="text/plain; charset=utf-8")
+
+    @app.before_serving
+    async def start_services() -> None:
+        store = Store(connect(settings), settings)
+        relay = Relay(store.redis, store.keys.lobby_channel() + ":process")
+        await relay.start()
+        app.extensions["game"] = Services(store, relay, Timers(store), Presence(store))
+
+    @app.after_serving
+    async def stop_services() -> None:
+        svc: Services = app.extensions.pop("game")
+        svc.timers.cancel_all()
+        svc.presence.cancel_all()
+        await svc.relay.stop()
+        await svc.store.redis.aclose()
+
+    return app

@@ -1,0 +1,225 @@
+"""The command verb: POSTs that validate, change Redis in one script, and return.
+
+A command answers 204 (the caller's own stream shows the result), a small
+signal patch for the caller's own form, or a 4xx with a clear message. It
+never renders anyone's view and never waits for other players.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
+from quart import Blueprint, Response, abort, request
+
+from game.identity import require_player
+from game.names import clean_name, name_key
+from game.services import services
+from game.store import GameError
+from game.views import now_ms
+
+bp = Blueprint("commands", __name__)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+ROOM_CODE = re.compile(r"^[A-Z0-9]{5}$")
+MAX_BODY = 2048
+DONE = Response(status=204)
+
+
+async def body() -> dict[str, Any]:
+    """The JSON object Datastar sent; anything else is a 400."""
+    raw = await request.get_data(as_text=False)
+    if len(raw) > MAX_BODY:
+        abort(413, "Request body too large.")
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        abort(400, "The body must be JSON.")
+    if not isinstance(data, dict):
+        abort(400, "The body must be a JSON object.")
+    return data
+
+
+def field(data: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    value = data.get(name, default)
+    # bool is an int in Python; a flag must not pass for a number or vice versa.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        abort(400, f"'{name}' must be a {kind.__name__}.")
+    return value
+
+
+def room_code(raw: str) -> str:
+    code = raw.strip().upper()
+    if not ROOM_CODE.match(code):
+        abort(404, "There is no room with that code.")
+    return code
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
+
+
+async def run(script: str, **args: Any) -> dict[str, Any]:
+    """Run a script for the calling player; refusals become 4xx responses."""
+    svc = services()
+    try:
+        result = await svc.store.run(script, **args)
+    except GameError as err:
+        abort(err.status, err.message)
+    return result
+
+
+async def run_with_new_code(script: str, **args: Any) -> dict[str, Any]:
+    """Scripts that may create a room get a fresh code; retry on the rare collision."""
+    for _ in range(5):
+        try:
+            return await services().store.run(script, code=new_code(), **args)
+        except GameError as err:
+            if err.message != "code collision":
+                abort(err.status, err.message)
+    abort(503, "Could not find a free room code; try again.")
+
+
+# -- name -----------------------------------------------------------------
+
+
+async def name_problem(pid: str, raw: object) -> tuple[str | None, str]:
+    name, problem = clean_name(raw)
+    if name is None:
+        return None, problem
+    store = services().store
+    owner = await store.redis.hget(store.keys.names(), name_key(name))
+    if owner and owner != pid:
+        until = await store.redis.zscore(store.keys.presence(), owner)
+        if until is not None and until > now_ms():
+            return None, "That name is taken by someone online. Try another."
+    return name, ""
+
+
+@bp.post("/name/check")
+async def check_name() -> DatastarResponse:
+    """Validation as you type: a signal patch for the form, nothing stored."""
+    pid = require_player()
+    _, problem = await name_problem(pid, (await body()).get("name"))
+    return DatastarResponse(SSE.patch_signals({"nameError": problem}))
+
+
+@bp.post("/name")
+async def set_name() -> Response | DatastarResponse:
+    pid = require_player()
+    name, problem = await name_problem(pid, (await body()).get("name"))
+    if name is None:
+        return DatastarResponse(SSE.patch_signals({"nameError": problem}))
+    try:
+        await services().store.run("set_name", pid=pid, name=name, key=name_key(name))
+    except GameError as err:  # taken in the meantime
+        return DatastarResponse(SSE.patch_signals({"nameError": err.message}))
+    return DONE
+
+
+# -- lobby ----------------------------------------------------------------
+
+
+@bp.post("/queue/join")
+async def queue_join() -> Response:
+    await run_with_new_code("queue_join", pid=require_player())
+    return DONE
+
+
+@bp.post("/queue/leave")
+async def queue_leave() -> Response:
+    await run("queue_leave", pid=require_player())
+    return DONE
+
+
+@bp.post("/rooms")
+async def create_room() -> Response:
+    pid = require_player()
+    public = field(await body(), "public", bool, True)
+    await run_with_new_code("room_create", pid=pid, public=public)
+    return DONE
+
+
+@bp.post("/rooms/join")
+async def join_by_code() -> Response | DatastarResponse:
+    """The join-by-code form: problems come back as a patch for the form."""
+    pid = require_player()
+    raw = field(await body(), "code", str, "")
+    code = raw.strip().upper()
+    if not ROOM_CODE.match(code):
+        return DatastarResponse(SSE.patch_signals({"codeError": "A room code has 5 letters or digits."}))
+    try:
+        await services().store.run("room_join", pid=pid, code=code, role="player")
+    except GameError as err:
+        return DatastarResponse(SSE.patch_signals({"codeError": err.message}))
+    return DatastarResponse(SSE.patch_signals({"codeError": "", "code": ""}))
+
+
+# -- room -----------------------------------------------------------------
+
+
+@bp.post("/rooms/<code>/join")
+async def join_room(code: str) -> Response:
+    pid = require_player()
+    role = field(await body(), "role", str, "player")
+    if role not in ("player", "spectator"):
+        abort(400, "'role' must be 'player' or 'spectator'.")
+    await run("room_join", pid=pid, code=room_code(code), role=role)
+    return DONE
+
+
+@bp.post("/rooms/<code>/leave")
+async def leave_room(code: str) -> Response:
+    await run("room_leave", pid=require_player(), code=room_code(code))
+    return DONE
+
+
+@bp.post("/rooms/<code>/kick")
+async def kick(code: str) -> Response:
+    pid = require_player()
+    target = field(await body(), "player", str)
+    if len(target) != 22:
+        abort(404, "That player is not in this room.")
+    await run("room_kick", pid=pid, code=room_code(code), target=target)
+    return DONE
+
+
+@bp.post("/rooms/<code>/settings")
+async def settings(code: str) -> Response:
+    pid = require_player()
+    rounds = field(await body(), "rounds", int)
+    limit = services().store.settings.max_rounds
+    if not 1 <= rounds <= limit:
+        abort(400, f"'rounds' must be between 1 and {limit}.")
+    await run("room_settings", pid=pid, code=room_code(code), rounds=rounds)
+    return DONE
+
+
+@bp.post("/rooms/<code>/start")
+async def start(code: str) -> Response:
+    pid = require_player()
+    svc = services()
+    result = await run("match_start", pid=pid, code=room_code(code), delay_ms=svc.timers.secret_delay_ms())
+    svc.timers.follow(room_code(code), result)
+    return DONE
+
+
+@bp.post("/rooms/<code>/buzz")
+async def buzz(code: str) -> Response:
+    pid = require_player()
+    data = await body()
+    rid = field(data, "round", str)
+    early = field(data, "early", bool)
+    ms = data.get("ms")
+    if not early and (not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= 60_000):
+        abort(400, "'ms' must be a whole number of milliseconds from 0 to 60000.")
+    if len(rid) > 20:
+        abort(409, "That round is over.")
+    result = await run("buzz", pid=pid, code=room_code(code), rid=rid, ms=ms, early=early)
+    services().timers.follow(room_code(code), result)
+    return DONE

@@ -1,0 +1,82 @@
+"""Settings from the environment, read once at startup.
+
+Every knob a player or operator may turn lives here with its default, so the
+rest of the code never reads `os.environ` itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None
+    secret_key: str
+    key_prefix: str = "rb:"
+    cookie_secure: bool = False
+    room_min_players: int = 2
+    room_max_players: int = 8
+    default_rounds: int = 5
+    max_rounds: int = 20
+    ready_min_ms: int = 1500  # the secret delay before GO is drawn from [min, max]
+    ready_max_ms: int = 4000
+    round_timeout_ms: int = 3000  # a round ends this long after GO at the latest
+    results_pause_ms: int = 4000  # results stay up this long before the next round
+    human_floor_ms: int = 100  # faster than this is a false start
+    reaction_tolerance_ms: int = 50  # slack on the server's own elapsed-time cap
+    heartbeat_s: float = 15.0
+    reconnect_grace_ms: int = 10000  # "reconnecting" before a player counts as gone
+    room_ttl_s: int = 900  # an abandoned room's keys expire after this
+    player_ttl_s: int = 7 * 24 * 3600
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated and kept for local runs."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = ROOT / "instance" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    log.warning("SECRET_KEY is not set: using the local key in %s (fine for local play only)", path)
+    return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment; keyword overrides win (tests use them)."""
+    values: dict[str, object] = {
+        "redis_url": os.environ.get("REDIS_URL") or None,
+        "secret_key": _secret_key(),
+        "key_prefix": os.environ.get("KEY_PREFIX", "rb:"),
+        "cookie_secure": os.environ.get("COOKIE_SECURE", "") == "1",
+        "room_max_players": _int("ROOM_MAX_PLAYERS", 8),
+        "default_rounds": _int("DEFAULT_ROUNDS", 5),
+        "ready_min_ms": _int("READY_MIN_MS", 1500),
+        "ready_max_ms": _int("READY_MAX_MS", 4000),
+        "round_timeout_ms": _int("ROUND_TIMEOUT_MS", 3000),
+        "results_pause_ms": _int("RESULTS_PAUSE_MS", 4000),
+        "reconnect_grace_ms": _int("RECONNECT_GRACE_MS", 10000),
+        "heartbeat_s": float(os.environ.get("HEARTBEAT_S", "15")),
+        "room_ttl_s": _int("ROOM_TTL_S", 900),
+    }
+    values.update(overrides)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if not 2 <= settings.room_max_players <= 8:
+        raise ValueError("ROOM_MAX_PLAYERS must be between 2 and 8")
+    return settings

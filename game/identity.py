@@ -1,0 +1,45 @@
+"""Who is asking: an opaque player id in the signed, HttpOnly session cookie.
+
+The id is the only identity there is; nothing the browser sends in signals or
+bodies names a player. POSTs must come from this origin and from Datastar.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from quart import abort, request, session
+
+
+def player_id(create: bool = False) -> str | None:
+    """This browser's player id; pages create one, commands and streams only read it."""
+    pid = session.get("pid")
+    if isinstance(pid, str) and len(pid) == 22:
+        return pid
+    if not create:
+        return None
+    session.permanent = True
+    session["pid"] = pid = secrets.token_urlsafe(16)
+    return pid
+
+
+def require_player() -> str:
+    pid = player_id()
+    if pid is None:
+        abort(401, "No session: reload the page to get one.")
+    return pid
+
+
+def check_command_request() -> None:
+    """Refuse cross-site and non-Datastar POSTs before any handler runs."""
+    if request.method != "POST":
+        return
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in ("same-origin", "none"):
+        abort(403, "Cross-site requests are refused.")
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        abort(403, "Cross-origin requests are refused.")
+    if request.headers.get("Datastar-Request") != "true":
+        abort(400, "Commands must be sent by the page (Datastar-Request header missing).")

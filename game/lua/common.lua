@@ -1,0 +1,175 @@
+-- Shared by every script: the clock, replies, notifications and the room
+-- rules used by more than one command. The key builders (K.*) come first,
+-- generated from game/keys.py; ARGV[1] is one JSON object of arguments (A).
+local A = cjson.decode(ARGV[1])
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local NOW = now_ms()
+
+local function int(n) return string.format('%d', n) end
+
+-- Channels to wake once the script's writes are done.
+local CHANGED = {}
+local function notify(channel) CHANGED[channel] = true end
+
+local function finish(result)
+  for channel in pairs(CHANGED) do redis.call('PUBLISH', channel, int(NOW)) end
+  return cjson.encode(result)
+end
+
+local function fail(status, message)
+  return cjson.encode({error = message, status = status})
+end
+
+local IN_MATCH = {ready = true, go = true, results = true}
+
+local function is_online(pid)
+  local until_ms = redis.call('ZSCORE', K.presence(), pid)
+  return until_ms and tonumber(until_ms) > NOW
+end
+
+local function player_name(pid)
+  local name = redis.call('HGET', K.player(pid), 'name')
+  if name == false or name == '' then return nil end
+  return name
+end
+
+-- The room a player sits or watches in, if that room still exists.
+local function player_room(pid)
+  local code = redis.call('HGET', K.player(pid), 'room')
+  if code == false or code == '' then return nil end
+  if redis.call('EXISTS', K.room(code)) == 0 then return nil end
+  return code
+end
+
+local function room_field(code, field) return redis.call('HGET', K.room(code), field) end
+
+local function keep_room(code)
+  for _, key in ipairs(K.room_keys) do redis.call('EXPIRE', key(code), A.room_ttl_s) end
+end
+
+local function room_changed(code)
+  notify(K.ch_room(code))
+  keep_room(code)
+  if room_field(code, 'public') == '1' then notify(K.ch_lobby()) end
+end
+
+local function set_player(pid, fields)
+  local flat = {}
+  for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+  redis.call('HSET', K.player(pid), unpack(flat))
+  redis.call('EXPIRE', K.player(pid), A.player_ttl_s)
+  notify(K.ch_player(pid))
+end
+
+local function leave_queue(pid)
+  if redis.call('ZREM', K.queue(), pid) == 1 then
+    notify(K.ch_lobby())
+    notify(K.ch_player(pid))
+  end
+end
+
+local function new_room(code, public)
+  redis.call('HSET', K.room(code), 'code', code, 'public', public and '1' or '0',
+    'host', '', 'max', A.room_max_players, 'rounds', A.default_rounds, 'phase', 'lobby',
+    'round', 0, 'rid', '', 'seq', 0, 'created', int(NOW))
+  if public then redis.call('ZADD', K.public(), NOW, code) end
+end
+
+-- Seat a player (role 'player') or a spectator; the first player becomes host.
+local function seat(pid, code, role)
+  local order = redis.call('HINCRBY', K.room(code), 'seq', 1)
+  redis.call('ZREM', K.seats(code), pid)
+  redis.call('ZREM', K.watchers(code), pid)
+  if role == 'player' then
+    redis.call('ZADD', K.seats(code), order, pid)
+    if room_field(code, 'host') == '' then redis.call('HSET', K.room(code), 'host', pid) end
+  else
+    redis.call('ZADD', K.watchers(code), order, pid)
+  end
+  set_player(pid, {room = code, role = role})
+  room_changed(code)
+end
+
+-- Points for a rank: 3 for the fastest, 2, then 1; ties share the rank.
+local POINTS = {3, 2, 1}
+
+local function end_round(code)
+  local seats = redis.call('ZRANGE', K.seats(code), 0, -1)
+  local valid = {}
+  for _, pid in ipairs(seats) do
+    local press = redis.call('HGET', K.round(code), 'p:' .. pid)
+    if press and press ~= 'early' then valid[#valid + 1] = {pid = pid, ms = tonumber(press)} end
+  end
+  table.sort(valid, function(a, b) return a.ms < b.ms end)
+  for i, entry in ipairs(valid) do
+    local rank = i
+    if i > 1 and entry.ms == valid[i - 1].ms then rank = valid[i - 1].rank end
+    entry.rank = rank
+    local points = POINTS[rank] or 0
+    redis.call('HSET', K.round(code), 'rank:' .. entry.pid, rank, 'pts:' .. entry.pid, points)
+    redis.call('HINCRBY', K.scores(code), entry.pid, points)
+  end
+  redis.call('HSET', K.room(code), 'phase', 'results', 'next_at', int(NOW + A.results_pause_ms))
+  room_changed(code)
+end
+
+local function start_round(code, delay_ms)
+  local room = K.room(code)
+  local round = redis.call('HINCRBY', room, 'round', 1)
+  local rid = int(redis.call('HINCRBY', room, 'seq', 1))
+  redis.call('DEL', K.round(code))
+  redis.call('HSET', room, 'phase', 'ready', 'rid', rid, 'go_at', int(NOW + delay_ms))
+  room_changed(code)
+  return rid
+end
+
+local function all_pressed(code)
+  local seats = redis.call('ZRANGE', K.seats(code), 0, -1)
+  for _, pid in ipairs(seats) do
+    if redis.call('HEXISTS', K.round(code), 'p:' .. pid) == 0 then return false end
+  end
+  return #seats > 0
+end
+
+local function delete_room(code)
+  for _, key in ipairs(K.room_keys) do redis.call('DEL', key(code)) end
+  redis.call('ZREM', K.public(), code)
+  notify(K.ch_lobby())
+  notify(K.ch_room(code))
+end
+
+-- Remove a player from their room: the host passes to the longest-present
+-- player, a match with too few players ends, an empty room is deleted.
+local function leave_room(pid, code)
+  redis.call('ZREM', K.seats(code), pid)
+  redis.call('ZREM', K.watchers(code), pid)
+  set_player(pid, {room = '', role = ''})
+  if redis.call('ZCARD', K.seats(code)) + redis.call('ZCARD', K.watchers(code)) == 0 then
+    delete_room(code)
+    return
+  end
+  if room_field(code, 'host') == pid then
+    local next_host = redis.call('ZRANGE', K.seats(code), 0, 0)[1] or ''
+    redis.call('HSET', K.room(code), 'host', next_host)
+  end
+  local phase = room_field(code, 'phase')
+  if IN_MATCH[phase] and redis.call('ZCARD', K.seats(code)) < A.room_min_players then
+    redis.call('HSET', K.room(code), 'phase', 'final')
+  elseif phase == 'go' and all_pressed(code) then
+    end_round(code)
+  end
+  room_changed(code)
+end
+
+local function require_name(pid)
+  if not player_name(pid) then return fail(409, 'Pick a name first.') end
+end
+
+local function require_host(pid, code)
+  if redis.call('EXISTS', K.room(code)) == 0 then return fail(404, 'That room does not exist.') end
+  if room_field(code, 'host') ~= pid then return fail(403, 'Only the host can do that.') end
+end

@@ -1,0 +1,14 @@
+-- Presence: a stream opened or sent its heartbeat. Everyone who shows this
+-- player is woken only when the player comes online.
+local was_online = redis.call('ZCOUNT', K.conns(A.pid), NOW, '+inf') > 0
+redis.call('ZADD', K.conns(A.pid), NOW + A.alive_ms, A.conn)
+redis.call('PEXPIRE', K.conns(A.pid), A.alive_ms)
+redis.call('ZADD', K.presence(), NOW + A.alive_ms, A.pid)
+redis.call('ZREMRANGEBYSCORE', K.presence(), '-inf', NOW - 3600000)
+local code = player_room(A.pid)
+if code then keep_room(code) end
+if not was_online then
+  notify(K.ch_lobby())
+  if code then notify(K.ch_room(code)) end
+end
+return finish({ok = true})

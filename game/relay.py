@@ -1,0 +1,118 @@
+"""One Redis pub/sub connection per process, fanned out to local mailboxes.
+
+Each stream owns a Mailbox and tells the relay which channels it watches.
+A message only sets the mailbox's flag: many messages while a stream is busy
+rendering give one wake-up (coalescing), and a mailbox never holds more than
+that one flag, however slow its stream (bounded memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+
+class Mailbox:
+    """A coalescing wake-up flag for one stream."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self.channels: frozenset[str] = frozenset()
+
+    def notify(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """True when woken by a message, False when the timeout ran out first."""
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True
+
+
+class Relay:
+    def __init__(self, redis: Redis, home_channel: str) -> None:
+        self._pubsub = redis.pubsub()
+        # Always subscribed to one channel, so the connection stays in pub/sub
+        # mode and the listener has something to wait on.
+        self._home = home_channel
+        self._watchers: dict[str, set[Mailbox]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._pubsub.subscribe(self._home)
+        self._task = asyncio.create_task(self._listen(), name="relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._pubsub.aclose()
+
+    async def watch(self, mailbox: Mailbox, channels: frozenset[str]) -> None:
+        """Point a mailbox at a new set of channels (subscribing as needed)."""
+        added, removed = channels - mailbox.channels, mailbox.channels - channels
+        mailbox.channels = channels
+        for channel in added:
+            first = not self._watchers[channel]
+            self._watchers[channel].add(mailbox)
+            if first:
+                await self._pubsub.subscribe(channel)
+        await self._unwatch(mailbox, removed)
+
+    async def drop(self, mailbox: Mailbox) -> None:
+        channels, mailbox.channels = mailbox.channels, frozenset()
+        await self._unwatch(mailbox, channels)
+
+    async def _unwatch(self, mailbox: Mailbox, channels: frozenset[str]) -> None:
+        for channel in channels:
+            watchers = self._watchers.get(channel)
+            if watchers is None:
+                continue
+            watchers.discard(mailbox)
+            if not watchers:
+                del self._watchers[channel]
+                with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+                    await self._pubsub.unsubscribe(channel)
+
+    def _wake(self, channel: str) -> None:
+        for mailbox in self._watchers.get(channel, ()):
+            mailbox.notify()
+
+    def _wake_all(self) -> None:
+        for watchers in self._watchers.values():
+            for mailbox in watchers:
+                mailbox.notify()
+
+    async def _listen(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=None)
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                # Messages may have been missed: once reconnected (redis-py
+                # resubscribes on connect), every stream re-reads Redis.
+                log.warning("pub/sub connection lost (%s); retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                continue
+            if message is None:
+                continue
+            backoff = 0.1
+            kind = message["type"]
+            if kind == "message":
+                self._wake(message["channel"])
+            elif kind == "subscribe" and message["channel"] == self._home:
+                # (Re)subscribed: after a reconnect, nobody knows what was missed.
+                self._wake_all()

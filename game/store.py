@@ -1,0 +1,72 @@
+"""The Redis connection and the Lua scripts that change game state.
+
+Every state change is one script run inside Redis, so each race (the last
+seat, two buzzes in the same millisecond, a queue match, a double start) has
+exactly one winner. Scripts publish the channels they touched themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from game.config import Settings
+from game.keys import Keys
+
+log = logging.getLogger(__name__)
+
+LUA_DIR = Path(__file__).parent / "lua"
+
+
+class GameError(Exception):
+    """A refused command: an HTTP status and a message for the player."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def connect(settings: Settings) -> Redis:
+    """A Redis client: the configured server, or an embedded in-process one."""
+    if settings.redis_url:
+        return Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30)
+    import fakeredis
+
+    log.warning(
+        "REDIS_URL is not set: using an embedded in-process Redis. "
+        "State lives in this one process; set REDIS_URL to share it between processes."
+    )
+    return fakeredis.FakeAsyncRedis(decode_responses=True)
+
+
+class Store:
+    """Runs the game's scripts with the settings they need."""
+
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.keys = Keys(settings.key_prefix)
+        common = self.keys.lua_prelude() + (LUA_DIR / "common.lua").read_text()
+        self._scripts: dict[str, AsyncScript] = {
+            path.stem: redis.register_script(common + path.read_text())
+            for path in sorted(LUA_DIR.glob("*.lua"))
+            if path.stem != "common"
+        }
+        self._settings_args = {
+            k: v for k, v in asdict(settings).items() if k not in ("redis_url", "secret_key")
+        }
+
+    async def run(self, script: str, **args: Any) -> dict[str, Any]:
+        """Run one script; a refusal becomes a GameError."""
+        raw = await self._scripts[script](args=[json.dumps({**self._settings_args, **args})])
+        result: dict[str, Any] = json.loads(raw)
+        if "error" in result:
+            raise GameError(int(result["status"]), result["error"])
+        return result

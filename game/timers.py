@@ -1,0 +1,63 @@
+"""Timed transitions: GO after the secret delay, round end, next round.
+
+A transition is an idempotent compare-and-set in Redis (`advance.lua`), so
+any process may fire it. The process that starts a phase schedules its end,
+and so does every process with a stream watching the room: if one process
+dies, another one's timer still moves the room on. Each process keeps at most
+one timer per room phase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+
+from game.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Timers:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pending: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+
+    def secret_delay_ms(self) -> int:
+        s = self.store.settings
+        return s.ready_min_ms + secrets.randbelow(s.ready_max_ms - s.ready_min_ms + 1)
+
+    def ensure(self, code: str, rid: str, phase: str, at_ms: int) -> None:
+        """Fire `advance` for this room phase at `at_ms` (server clock), once per process."""
+        key = (code, rid, phase)
+        if key not in self._pending:
+            self._pending[key] = asyncio.create_task(self._fire(key, at_ms))
+
+    async def _fire(self, key: tuple[str, str, str], at_ms: int) -> None:
+        code, rid, phase = key
+        try:
+            delay = at_ms / 1000 - time.time()
+            while True:
+                await asyncio.sleep(max(delay, 0))
+                result = await self.store.run(
+                    "advance", code=code, rid=rid, phase=phase, delay_ms=self.secret_delay_ms()
+                )
+                if "wait_ms" not in result:  # clocks differ slightly: wait the rest
+                    break
+                delay = result["wait_ms"] / 1000
+            if result.get("ok"):
+                self.follow(code, result)
+        except Exception:  # a lost timer is covered by other processes' timers
+            log.exception("timer %s failed", key)
+        finally:
+            self._pending.pop(key, None)
+
+    def follow(self, code: str, result: dict[str, object]) -> None:
+        """Schedule the end of the phase a script just started, if it has one."""
+        if "at" in result and "rid" in result:
+            self.ensure(code, str(result["rid"]), str(result["phase"]), int(result["at"]))  # type: ignore[arg-type]
+
+    def cancel_all(self) -> None:
+        for task in self._pending.values():
+            task.cancel()

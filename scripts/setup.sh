@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install what the game needs (idempotent): a Python virtualenv with the pinned
+# packages, the buzzer bundle built with npm, and the pinned Datastar bundle.
+# With --dev, also what the tests need: test packages, redis-server, Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[[ "${1:-}" == "--dev" ]] && dev=1
+
+need_apt() {  # install Debian packages whose command is missing
+  local missing=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  if ((${#missing[@]})); then
+    echo "Installing ${missing[*]} from Debian's packages…"
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+need_apt npm:npm
+[[ -x .venv/bin/python ]] || python3 -m venv .venv
+requirements=requirements.txt
+((dev)) && requirements=requirements-dev.txt
+stamp=".venv/.installed-$(sha256sum "$requirements" requirements.txt | sha256sum | cut -c1-16)"
+if [[ ! -e "$stamp" ]]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  touch "$stamp"
+fi
+
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  touch node_modules
+fi
+npm run --silent build
+.venv/bin/python scripts/fetch_datastar.py
+
+if ((dev)); then
+  need_apt redis-server:redis-server chromium:chromium
+fi

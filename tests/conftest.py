@@ -1,0 +1,85 @@
+"""Real parts for every test: a redis-server and Hypercorn serving the app.
+
+The suite starts its own redis-server on a free port (never the machine's
+shared one) and the app under Hypercorn as a separate process, exactly as it
+runs in production. Game timings are shortened through the environment so a
+match takes seconds; the rules themselves are the same.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from tests.support import Player, Server, start_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAST_GAME = {
+    "READY_MIN_MS": "400",
+    "READY_MAX_MS": "700",
+    "ROUND_TIMEOUT_MS": "1500",
+    "RESULTS_PAUSE_MS": "600",
+    "RECONNECT_GRACE_MS": "1500",
+    "HEARTBEAT_S": "15",
+    "SECRET_KEY": "test-secret-key",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = shutil.which("redis-server")
+    assert server, "redis-server is not installed (scripts/setup.sh --dev installs it)"
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(workdir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait for the server's own "ready" line
+        if "Ready to accept connections" in line:
+            break
+    else:
+        raise RuntimeError("redis-server did not start")
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def server(redis_url: str) -> Iterator[Server]:
+    with start_server({**FAST_GAME, "REDIS_URL": redis_url}, free_port()) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.flushdb()  # every test starts from an empty game
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def players(server: Server, redis: Redis) -> AsyncIterator[list[Player]]:
+    """Players made during a test; their streams are closed at its end."""
+    made: list[Player] = []
+    yield made
+    for p in made:
+        await p.close()

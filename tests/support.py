@@ -1,0 +1,161 @@
+"""Test helpers: a Hypercorn process serving the app, and a Player that talks
+to it over real HTTP like a browser does (session cookie, Datastar POSTs, one
+SSE stream whose latest view it keeps)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html as htmllib
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASTAR = {"Datastar-Request": "true"}
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen[str]
+    log: list[str] = field(default_factory=list)
+
+
+def _drain(proc: subprocess.Popen[str], log: list[str], ready: threading.Event) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        log.append(line)
+        if "Running on" in line:
+            ready.set()
+    ready.set()
+
+
+@contextlib.contextmanager
+def start_server(env: dict[str, str], port: int, workers: int = 1) -> Iterator[Server]:
+    """Hypercorn serving create_app() on 127.0.0.1:port, until the block ends."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--graceful-timeout", "2", "app:create_app()"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    server = Server(f"http://127.0.0.1:{port}", proc)
+    ready = threading.Event()
+    threading.Thread(target=_drain, args=(proc, server.log, ready), daemon=True).start()
+    if not ready.wait(30) or proc.poll() is not None:
+        proc.kill()
+        raise RuntimeError("the app did not start:\n" + "".join(server.log))
+    try:
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def view_text(html: str) -> str:
+    """The visible text of a fragment, whitespace collapsed."""
+    text = re.sub(r"<[^>]+>", " ", html)
+    return " ".join(htmllib.unescape(text).split())
+
+
+class Player:
+    """One browser tab: a cookie jar, Datastar POSTs and one live SSE stream."""
+
+    def __init__(self, base_url: str, client: httpx.AsyncClient | None = None) -> None:
+        self.base_url = base_url
+        self.client = client or httpx.AsyncClient(base_url=base_url, timeout=10)
+        self.html = ""
+        self.events: list[tuple[str, str]] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+
+    async def open(self, path: str = "/") -> httpx.Response:
+        response = await self.client.get(path)
+        response.raise_for_status()
+        return response
+
+    async def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        headers = {**DATASTAR, **kwargs.pop("headers", {})}
+        return await self.client.post(path, json=json, headers=headers, **kwargs)
+
+    async def join_game(self, name: str) -> Player:
+        """Open the page, pick a name, and start the stream."""
+        await self.open()
+        response = await self.post("/name", {"name": name})
+        assert response.status_code == 204, response.text
+        await self.start_stream()
+        await self.wait_for(lambda text: f"Hi, {name}" in text or "Room" in text)
+        return self
+
+    async def start_stream(self, path: str = "/stream") -> None:
+        ready = asyncio.Event()
+        self._task = asyncio.create_task(self._read(path, ready))
+        await asyncio.wait_for(ready.wait(), 10)
+
+    async def _read(self, path: str, ready: asyncio.Event) -> None:
+        async with self.client.stream("GET", path, timeout=None) as response:
+            assert response.status_code == 200
+            ready.set()
+            kind, data = "", []
+            async for line in response.aiter_lines():
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    data.append(line[6:])
+                elif line == "":
+                    if kind:
+                        await self._receive(kind, data)
+                    kind, data = "", []
+
+    async def _receive(self, kind: str, data: list[str]) -> None:
+        payload = "\n".join(d.removeprefix("elements ") for d in data)
+        async with self._changed:
+            self.events.append((kind, payload))
+            if kind == "datastar-patch-elements":
+                self.html = payload
+            self._changed.notify_all()
+
+    @property
+    def text(self) -> str:
+        return view_text(self.html)
+
+    def attr(self, element_id: str, name: str) -> str | None:
+        tag = re.search(rf'<[^>]*\bid="{re.escape(element_id)}"[^>]*>', self.html)
+        if not tag:
+            return None
+        value = re.search(rf'\b{re.escape(name)}="([^"]*)"', tag.group(0))
+        return htmllib.unescape(value.group(1)) if value else None
+
+    async def wait_for(self, check: Callable[[str], bool], timeout: float = 8) -> str:
+        """Wait until the latest view's text passes `check` (no sleeping: woken per event)."""
+        async def until() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: check(self.text))
+
+        try:
+            await asyncio.wait_for(until(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"view never matched; last view: {self.text!r}") from None
+        return self.text
+
+    async def stop_stream(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+    async def close(self) -> None:
+        await self.stop_stream()
+        await self.client.aclose()

@@ -1,0 +1,14 @@
+from tests.support import Player
+
+
+async def test_two_players_meet_through_quick_play(server, players):
+    ann = Player(server.url)
+    bob = Player(server.url)
+    players += [ann, bob]
+    await ann.join_game("Ann")
+    await bob.join_game("Bob")
+    assert (await ann.post("/queue/join")).status_code == 204
+    await ann.wait_for(lambda t: "Looking for players" in t)
+    assert (await bob.post("/queue/join")).status_code == 204
+    await ann.wait_for(lambda t: "Room" in t and "Bob" in t)
+    await bob.wait_for(lambda t: "Room" in t and "Ann" in t)
