@@ -26,7 +26,11 @@ bp = Blueprint("commands", __name__)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 ROOM_CODE = re.compile(r"^[A-Z0-9]{5}$")
 MAX_BODY = 2048
-DONE = Response(status=204)
+
+
+def done() -> Response:
+    """204: accepted; the caller's own stream will show the outcome."""
+    return Response(status=204)
 
 
 async def body() -> dict[str, Any]:
@@ -119,7 +123,7 @@ async def set_name() -> Response | DatastarResponse:
         await services().store.run("set_name", pid=pid, name=name, key=name_key(name))
     except GameError as err:  # taken in the meantime
         return DatastarResponse(SSE.patch_signals({"nameError": err.message}))
-    return DONE
+    return done()
 
 
 # -- lobby ----------------------------------------------------------------
@@ -128,13 +132,13 @@ async def set_name() -> Response | DatastarResponse:
 @bp.post("/queue/join")
 async def queue_join() -> Response:
     await run_with_new_code("queue_join", pid=require_player())
-    return DONE
+    return done()
 
 
 @bp.post("/queue/leave")
 async def queue_leave() -> Response:
     await run("queue_leave", pid=require_player())
-    return DONE
+    return done()
 
 
 @bp.post("/rooms")
@@ -142,7 +146,7 @@ async def create_room() -> Response:
     pid = require_player()
     public = field(await body(), "public", bool, True)
     await run_with_new_code("room_create", pid=pid, public=public)
-    return DONE
+    return done()
 
 
 @bp.post("/rooms/join")
@@ -170,13 +174,13 @@ async def join_room(code: str) -> Response:
     if role not in ("player", "spectator"):
         abort(400, "'role' must be 'player' or 'spectator'.")
     await run("room_join", pid=pid, code=room_code(code), role=role)
-    return DONE
+    return done()
 
 
 @bp.post("/rooms/<code>/leave")
 async def leave_room(code: str) -> Response:
     await run("room_leave", pid=require_player(), code=room_code(code))
-    return DONE
+    return done()
 
 
 @bp.post("/rooms/<code>/kick")
@@ -186,7 +190,7 @@ async def kick(code: str) -> Response:
     if len(target) != 22:
         abort(404, "That player is not in this room.")
     await run("room_kick", pid=pid, code=room_code(code), target=target)
-    return DONE
+    return done()
 
 
 @bp.post("/rooms/<code>/settings")
@@ -197,7 +201,7 @@ async def settings(code: str) -> Response:
     if not 1 <= rounds <= limit:
         abort(400, f"'rounds' must be between 1 and {limit}.")
     await run("room_settings", pid=pid, code=room_code(code), rounds=rounds)
-    return DONE
+    return done()
 
 
 @bp.post("/rooms/<code>/start")
@@ -206,7 +210,7 @@ async def start(code: str) -> Response:
     svc = services()
     result = await run("match_start", pid=pid, code=room_code(code), delay_ms=svc.timers.secret_delay_ms())
     svc.timers.follow(room_code(code), result)
-    return DONE
+    return done()
 
 
 @bp.post("/rooms/<code>/buzz")
@@ -222,4 +226,4 @@ async def buzz(code: str) -> Response:
         abort(409, "That round is over.")
     result = await run("buzz", pid=pid, code=room_code(code), rid=rid, ms=ms, early=early)
     services().timers.follow(room_code(code), result)
-    return DONE
+    return done()

@@ -95,7 +95,7 @@ class Player:
         response = await self.post("/name", {"name": name})
         assert response.status_code == 204, response.text
         await self.start_stream()
-        await self.wait_for(lambda text: f"Hi, {name}" in text or "Room" in text)
+        await self.wait_for(lambda text: f"Hi, {name} " in text or "Room" in text)
         return self
 
     async def start_stream(self, path: str = "/stream") -> None:
@@ -146,7 +146,7 @@ class Player:
         try:
             await asyncio.wait_for(until(), timeout)
         except TimeoutError:
-            raise AssertionError(f"view never matched; last view: {self.text!r}") from None
+            raise AssertionError(f"view never matched; last view: {self.text!r}; events: {len(self.events)}") from None
         return self.text
 
     async def stop_stream(self) -> None:
@@ -159,3 +159,31 @@ class Player:
     async def close(self) -> None:
         await self.stop_stream()
         await self.client.aclose()
+
+
+def room_code_of(player: Player) -> str:
+    found = re.search(r'id="room-code">([A-Z0-9]{5})<', player.html)
+    assert found, f"not in a room: {player.text!r}"
+    return found.group(1)
+
+
+async def new_players(server: Server, registry: list[Player], *names: str) -> list[Player]:
+    made = [Player(server.url) for _ in names]
+    registry.extend(made)
+    await asyncio.gather(*(p.join_game(n) for p, n in zip(made, names)))
+    return made
+
+
+async def seated_room(server: Server, registry: list[Player], *names: str, public: bool = True) -> tuple[str, list[Player]]:
+    """Players with these names in one room; the first one created it and is host."""
+    made = await new_players(server, registry, *names)
+    host = made[0]
+    assert (await host.post("/rooms", {"public": public})).status_code == 204
+    await host.wait_for(lambda t: "Room" in t)
+    code = room_code_of(host)
+    for p in made[1:]:
+        response = await p.post(f"/rooms/{code}/join", {"role": "player"})
+        assert response.status_code == 204, response.text
+    for p in made:
+        await p.wait_for(lambda t: all(n in t for n in names) and "Players" in t)
+    return code, made
