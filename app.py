@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         MAX_CONTENT_LENGTH=16 * 1024,
     )
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.asgi_app = streams.watch_disconnects(app.asgi_app)  # type: ignore[method-assign]
     app.before_request(check_command_request)
     for blueprint in (pages.bp, commands.bp, streams.bp):
         app.register_blueprint(blueprint)

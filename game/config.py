@@ -62,7 +62,6 @@ def load_settings(**overrides: object) -> Settings:
     """Build Settings from the environment; keyword overrides win (tests use them)."""
     values: dict[str, object] = {
         "redis_url": os.environ.get("REDIS_URL") or None,
-        "secret_key": _secret_key(),
         "key_prefix": os.environ.get("KEY_PREFIX", "rb:"),
         "cookie_secure": os.environ.get("COOKIE_SECURE", "") == "1",
         "room_max_players": _int("ROOM_MAX_PLAYERS", 8),
@@ -76,6 +75,8 @@ def load_settings(**overrides: object) -> Settings:
         "room_ttl_s": _int("ROOM_TTL_S", 900),
     }
     values.update(overrides)
+    if "secret_key" not in values:
+        values["secret_key"] = _secret_key()
     settings = Settings(**values)  # type: ignore[arg-type]
     if not 2 <= settings.room_max_players <= 8:
         raise ValueError("ROOM_MAX_PLAYERS must be between 2 and 8")

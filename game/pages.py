@@ -7,7 +7,7 @@ session cookie (an identity, not game state).
 
 from __future__ import annotations
 
-from quart import Blueprint, render_template, url_for
+from quart import Blueprint, render_template, request, url_for
 
 from game.identity import player_id
 from game.services import services
@@ -22,7 +22,7 @@ async def game_page(invite: str | None = None) -> str:
     assert pid is not None
     view = await load_view(services().store, pid, invite)
     stream_url = url_for("streams.stream", invite=invite) if invite else url_for("streams.stream")
-    return await render_template("game.html", view_html=await render_view(view), stream_url=stream_url)
+    return await render_template("game.html", view_html=await render_view(view, base_url=request.host_url), stream_url=stream_url)
 
 
 @bp.get("/")

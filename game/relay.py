@@ -32,8 +32,12 @@ class Mailbox:
 
     async def wait(self, timeout: float) -> bool:
         """True when woken by a message, False when the timeout ran out first."""
+        # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a
+        # cancellation that lands as the event fires, and a stream whose client
+        # left would then never end.
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
         except TimeoutError:
             return False
         self._event.clear()

@@ -11,10 +11,13 @@ import asyncio
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from contextvars import ContextVar
+from typing import Any
 
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
-from quart import Blueprint, render_template, request, stream_with_context
+from quart import Blueprint, Quart, current_app, render_template, request
 
 from game.identity import require_player
 from game.relay import Mailbox
@@ -27,29 +30,90 @@ ROOM_CODE = re.compile(r"^[A-Z0-9]{5}$")
 HEARTBEAT = ": heartbeat\n\n"
 
 
+class ClientLink:
+    """Whether the HTTP client is still there, as seen by the ASGI layer."""
+
+    def __init__(self) -> None:
+        self.gone = False
+        self.on_gone: Callable[[], None] | None = None
+
+    def left(self) -> None:
+        self.gone = True
+        if self.on_gone:
+            self.on_gone()
+
+
+_client: ContextVar[ClientLink | None] = ContextVar("client", default=None)
+
+ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+
+
+def watch_disconnects(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: tell streams directly when their client leaves.
+
+    Quart cancels a response when the client disconnects, but Hypercorn 0.18
+    can swallow that cancellation (its idle-timer stop catches CancelledError
+    on the sending task), leaving a stream running for a client that is gone.
+    So streams also watch the disconnect message themselves and end.
+    """
+
+    async def middleware(scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any) -> None:
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+        link = ClientLink()
+        _client.set(link)  # Quart's request task copies this context
+
+        async def watched_receive() -> Any:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                link.left()
+            return message
+
+        await app(scope, watched_receive, send)
+
+    return middleware
+
+
 @bp.get("/stream")
 async def stream() -> DatastarResponse:
     pid = require_player()
     invite = request.args.get("invite", "").upper()
-    body = stream_with_context(player_stream)(services(), pid, invite if ROOM_CODE.match(invite) else None)
+    app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
+    view_args = {"base_url": request.host_url}
+    link = _client.get() or ClientLink()
+    body = player_stream(app, services(), link, pid, invite if ROOM_CODE.match(invite) else None, view_args)
     response = DatastarResponse(body)
     response.timeout = None  # this response lives as long as the tab does
     return response
 
 
-async def render_view(view: View) -> str:
-    return await render_template(f"screens/{view.screen}.html", **view.context)
+async def render_view(view: View, **extra: str) -> str:
+    return await render_template(f"screens/{view.screen}.html", **view.context, **extra)
 
 
-async def player_stream(svc: Services, pid: str, invite: str | None) -> AsyncIterator[str]:
+async def player_stream(
+    app: Quart, svc: Services, link: ClientLink, pid: str, invite: str | None, view_args: dict[str, str]
+) -> AsyncIterator[str]:
+    # Not wrapped in stream_with_context, which leaves the inner generator
+    # suspended when the response is closed: `aclosing` closes it at once, so
+    # its `finally` (presence) runs now, not when the garbage collector runs.
+    async with app.app_context(), aclosing(_player_events(svc, link, pid, invite, view_args)) as events:
+        async for event in events:
+            yield event
+
+
+async def _player_events(
+    svc: Services, link: ClientLink, pid: str, invite: str | None, view_args: dict[str, str]
+) -> AsyncIterator[str]:
     conn = secrets.token_urlsafe(8)
     mailbox = Mailbox()
+    link.on_gone = mailbox.notify  # wake up, see the client is gone, end
     heartbeat = svc.store.settings.heartbeat_s
     await svc.presence.connect(pid, conn)
     try:
         sent, go_marked = "", None
         next_beat = time.monotonic() + heartbeat
-        while True:
+        while not link.gone:
             view = await load_view(svc.store, pid, invite)
             if view.channels != mailbox.channels:
                 # Watch first, then read again, so no change slips in between.
@@ -57,7 +121,7 @@ async def player_stream(svc: Services, pid: str, invite: str | None) -> AsyncIte
                 continue
             if view.deadline:
                 svc.timers.ensure(*view.deadline)
-            html = await render_view(view)
+            html = await render_view(view, **view_args)
             if html != sent:
                 sent = html
                 yield SSE.patch_elements(html)
@@ -65,7 +129,7 @@ async def player_stream(svc: Services, pid: str, invite: str | None) -> AsyncIte
                 # GO has been handed to this player's connection: the buzz cap starts now.
                 go_marked = view.go_round
                 await svc.store.run("go_sent", pid=pid, code=view.go_round[0], rid=view.go_round[1])
-            while True:
+            while not link.gone:
                 timeout = next_beat - time.monotonic()
                 if view.wake_at_ms is not None:
                     timeout = min(timeout, (view.wake_at_ms - now_ms()) / 1000 + 0.05)

@@ -138,15 +138,32 @@ class Player:
         return htmllib.unescape(value.group(1)) if value else None
 
     async def wait_for(self, check: Callable[[str], bool], timeout: float = 8) -> str:
-        """Wait until the latest view's text passes `check` (no sleeping: woken per event)."""
+        """Wait until a view received from now on (or the current one) passes `check`.
+
+        Every view is checked in order, so a short-lived one is not missed. No
+        sleeping: the reader wakes the waiter on each event.
+        """
+        seen = len(self.events)
+        if check(self.text):
+            return self.text
+
+        def matched() -> bool:
+            nonlocal seen
+            while seen < len(self.events):
+                kind, payload = self.events[seen]
+                seen += 1
+                if kind == "datastar-patch-elements" and check(view_text(payload)):
+                    return True
+            return False
+
         async def until() -> None:
             async with self._changed:
-                await self._changed.wait_for(lambda: check(self.text))
+                await self._changed.wait_for(matched)
 
         try:
             await asyncio.wait_for(until(), timeout)
         except TimeoutError:
-            raise AssertionError(f"view never matched; last view: {self.text!r}; events: {len(self.events)}") from None
+            raise AssertionError(f"view never matched; last view: {self.text!r}") from None
         return self.text
 
     async def stop_stream(self) -> None:

@@ -1,0 +1,171 @@
+"""The game's rules as Redis scripts, run against the real test redis-server.
+
+These drive the scripts directly so a test can set up exact situations
+(a press 50 ms after GO, two presses in the same instant) that are hard to
+time over HTTP. Over-the-wire behaviour is covered by the other test files.
+"""
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from game.config import load_settings
+from game.store import GameError, Store
+
+PIDS = [f"player{i}".ljust(22, "x") for i in range(4)]
+
+
+@pytest.fixture
+async def store(redis_url: str, redis: Redis):
+    settings = load_settings(redis_url=redis_url, secret_key="k", results_pause_ms=50, round_timeout_ms=3000)
+    client = Redis.from_url(redis_url, decode_responses=True)
+    yield Store(client, settings)
+    await client.aclose()
+
+
+async def room_with(store: Store, n: int) -> str:
+    for i, pid in enumerate(PIDS[:n]):
+        await store.run("set_name", pid=pid, name=f"P{i}", key=f"p{i}")
+        await store.run("connect", pid=pid, conn="c", alive_ms=60_000)
+    await store.run("room_create", pid=PIDS[0], code="ROOM1", public=True)
+    for pid in PIDS[1:n]:
+        await store.run("room_join", pid=pid, code="ROOM1", role="player")
+    return "ROOM1"
+
+
+async def at_go(store: Store, n: int = 2) -> str:
+    """A room whose first round has just turned GO; returns the round id."""
+    code = await room_with(store, n)
+    started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=0)
+    result = await store.run("advance", code=code, rid=started["rid"], phase="ready", delay_ms=0)
+    assert result["phase"] == "go"
+    return started["rid"]
+
+
+async def round_hash(store: Store) -> dict[str, str]:
+    return await store.redis.hgetall(store.keys.round("ROOM1"))
+
+
+async def test_a_claimed_time_longer_than_the_server_saw_is_capped(store):
+    rid = await at_go(store)
+    await store.run("go_sent", pid=PIDS[0], code="ROOM1", rid=rid)
+    result = await store.run("buzz", pid=PIDS[0], code="ROOM1", rid=rid, ms=2500, early=False)
+    # The server saw only a few ms since GO was sent: capped, then below the floor.
+    assert result["result"] == "early"
+
+
+async def test_a_plausible_time_is_taken_as_measured(store):
+    rid = await at_go(store)
+    sent = int(await store.redis.hget(store.keys.room("ROOM1"), "go_started")) - 400
+    await store.redis.hset(store.keys.round("ROOM1"), f"sent:{PIDS[0]}", sent)  # GO reached them 400 ms ago
+    result = await store.run("buzz", pid=PIDS[0], code="ROOM1", rid=rid, ms=213, early=False)
+    assert result["result"] == "213"
+
+
+async def test_faster_than_a_human_is_a_false_start(store):
+    rid = await at_go(store)
+    await store.redis.hset(store.keys.round("ROOM1"), f"sent:{PIDS[0]}", 0)  # long ago
+    assert (await store.run("buzz", pid=PIDS[0], code="ROOM1", rid=rid, ms=99, early=False))["result"] == "early"
+    assert (await store.run("buzz", pid=PIDS[1], code="ROOM1", rid=rid, ms=None, early=True))["result"] == "early"
+
+
+async def test_rank_by_reaction_time_not_arrival_and_ties_share_the_rank(store):
+    rid = await at_go(store, 4)
+    for pid in PIDS:
+        await store.redis.hset(store.keys.round("ROOM1"), f"sent:{pid}", 0)
+    for pid, ms in zip(PIDS, [300, 180, 300, 250]):  # arrival order is not speed order
+        await store.run("buzz", pid=pid, code="ROOM1", rid=rid, ms=ms, early=False)
+    presses = await round_hash(store)
+    assert [presses[f"rank:{pid}"] for pid in PIDS] == ["3", "1", "3", "2"]
+    scores = await store.redis.hgetall(store.keys.scores("ROOM1"))
+    assert [scores[pid] for pid in PIDS] == ["1", "3", "1", "2"]
+    assert await store.redis.hget(store.keys.room("ROOM1"), "phase") == "results"
+
+
+async def test_two_buzzes_in_the_same_instant_are_both_counted_once(store):
+    rid = await at_go(store, 2)
+    for pid in PIDS[:2]:
+        await store.redis.hset(store.keys.round("ROOM1"), f"sent:{pid}", 0)
+    presses = [store.run("buzz", pid=pid, code="ROOM1", rid=rid, ms=200, early=False)
+               for pid in PIDS[:2] for _ in range(3)]
+    outcomes = await asyncio.gather(*presses, return_exceptions=True)
+    assert sum(isinstance(o, dict) for o in outcomes) == 2
+    assert all(o.status == 409 for o in outcomes if isinstance(o, GameError))
+    scores = await store.redis.hgetall(store.keys.scores("ROOM1"))
+    assert scores == {PIDS[0]: "3", PIDS[1]: "3"}  # a tie shares first place
+
+
+async def test_a_timed_transition_happens_once_however_often_it_fires(store):
+    code = await room_with(store, 2)
+    started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=0)
+    fired = await asyncio.gather(*(
+        store.run("advance", code=code, rid=started["rid"], phase="ready", delay_ms=0) for _ in range(10)
+    ))
+    assert sum(1 for f in fired if f.get("ok")) == 1
+    assert all(f.get("stale") for f in fired if not f.get("ok"))
+
+
+async def test_a_transition_before_its_deadline_waits(store):
+    code = await room_with(store, 2)
+    started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=5000)
+    result = await store.run("advance", code=code, rid=started["rid"], phase="ready", delay_ms=0)
+    assert 4000 < result["wait_ms"] <= 5000
+    assert await store.redis.hget(store.keys.room(code), "phase") == "ready"
+
+
+async def test_a_double_start_has_one_winner(store):
+    code = await room_with(store, 2)
+    outcomes = await asyncio.gather(
+        *(store.run("match_start", pid=PIDS[0], code=code, delay_ms=1000) for _ in range(5)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(o, dict) for o in outcomes) == 1
+    assert await store.redis.hget(store.keys.room(code), "round") == "1"
+
+
+async def test_the_round_ends_when_everyone_pressed_or_on_timeout(store):
+    rid = await at_go(store, 3)
+    await store.run("buzz", pid=PIDS[0], code="ROOM1", rid=rid, ms=None, early=True)
+    await store.run("buzz", pid=PIDS[1], code="ROOM1", rid=rid, ms=None, early=True)
+    assert await store.redis.hget(store.keys.room("ROOM1"), "phase") == "go"  # one still to press
+    await store.redis.hset(store.keys.room("ROOM1"), "ends_at", 0)  # the 3 s have passed
+    result = await store.run("advance", code="ROOM1", rid=rid, phase="go", delay_ms=0)
+    assert result["phase"] == "results"
+    assert await store.redis.hgetall(store.keys.scores("ROOM1")) == {}  # nobody scored
+
+
+async def test_the_match_ends_after_the_last_round(store):
+    code = await room_with(store, 2)
+    await store.run("room_settings", pid=PIDS[0], code=code, rounds=2)
+    result = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=0)
+    phases = []
+    while result.get("phase") != "final":
+        await store.redis.hset(store.keys.room(code), mapping={"go_at": 0, "ends_at": 0, "next_at": 0})
+        result = await store.run("advance", code=code, rid=result["rid"], phase=result["phase"], delay_ms=0)
+        phases.append(result["phase"])
+    assert phases == ["go", "results", "ready", "go", "results", "final"]
+
+
+async def test_the_secret_delay_is_drawn_within_the_rules(redis_url):
+    from game.timers import Timers
+
+    settings = load_settings(redis_url=redis_url, secret_key="k", ready_min_ms=1500, ready_max_ms=4000)
+    timers = Timers(Store(Redis.from_url(redis_url), settings))
+    delays = {timers.secret_delay_ms() for _ in range(2000)}
+    assert min(delays) >= 1500 and max(delays) <= 4000 and len(delays) > 500
+
+
+async def test_nobody_is_in_the_queue_and_a_room_or_in_two_rooms(store):
+    code = await room_with(store, 2)
+    await store.run("set_name", pid=PIDS[2], name="P2", key="p2")
+    await store.run("connect", pid=PIDS[2], conn="c", alive_ms=60_000)
+    await store.run("queue_join", pid=PIDS[2], code="QROOM")
+    await store.run("room_join", pid=PIDS[2], code=code, role="player")
+    assert await store.redis.zscore(store.keys.queue(), PIDS[2]) is None
+    await store.run("room_create", pid=PIDS[2], code="ROOM2", public=False)
+    assert await store.redis.zscore(store.keys.seats(code), PIDS[2]) is None
+    assert await store.redis.hget(store.keys.player(PIDS[2]), "room") == "ROOM2"
+    with pytest.raises(GameError) as refused:
+        await store.run("queue_join", pid=PIDS[2], code="QROOM")
+    assert refused.value.status == 409
