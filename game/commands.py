@@ -13,7 +13,7 @@ import secrets
 from typing import Any
 
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
-from quart import Blueprint, Response, abort, request
+from quart import Blueprint, Response, abort, g, request
 
 from game.identity import require_player
 from game.names import clean_name, name_key
@@ -25,7 +25,7 @@ bp = Blueprint("commands", __name__)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 ROOM_CODE = re.compile(r"^[A-Z0-9]{5}$")
-MAX_BODY = 2048
+MAX_BODY = 2048  # every command's body is a few small fields
 
 
 def done() -> Response:
@@ -33,20 +33,27 @@ def done() -> Response:
     return Response(status=204)
 
 
-async def body() -> dict[str, Any]:
-    """The JSON object Datastar sent; anything else is a 400."""
+@bp.before_request
+async def read_body() -> None:
+    """Every command's body must be empty or one small JSON object, checked
+    before any handler runs (even commands that need no fields)."""
+    if (request.content_length or 0) > MAX_BODY:
+        abort(413, "Request body too large.")
     raw = await request.get_data(as_text=False)
     if len(raw) > MAX_BODY:
         abort(413, "Request body too large.")
-    if not raw:
-        return {}
     try:
-        data = json.loads(raw)
+        data = json.loads(raw) if raw else {}
     except ValueError:
         abort(400, "The body must be JSON.")
     if not isinstance(data, dict):
         abort(400, "The body must be a JSON object.")
-    return data
+    g.body = data
+
+
+def body() -> dict[str, Any]:
+    """The JSON object Datastar sent (the signals or the action's payload)."""
+    return g.body  # type: ignore[no-any-return]
 
 
 def field(data: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
@@ -109,14 +116,14 @@ async def name_problem(pid: str, raw: object) -> tuple[str | None, str]:
 async def check_name() -> DatastarResponse:
     """Validation as you type: a signal patch for the form, nothing stored."""
     pid = require_player()
-    _, problem = await name_problem(pid, (await body()).get("name"))
+    _, problem = await name_problem(pid, body().get("name"))
     return DatastarResponse(SSE.patch_signals({"nameError": problem}))
 
 
 @bp.post("/name")
 async def set_name() -> Response | DatastarResponse:
     pid = require_player()
-    name, problem = await name_problem(pid, (await body()).get("name"))
+    name, problem = await name_problem(pid, body().get("name"))
     if name is None:
         return DatastarResponse(SSE.patch_signals({"nameError": problem}))
     try:
@@ -144,7 +151,7 @@ async def queue_leave() -> Response:
 @bp.post("/rooms")
 async def create_room() -> Response:
     pid = require_player()
-    public = field(await body(), "public", bool, True)
+    public = field(body(), "public", bool, True)
     await run_with_new_code("room_create", pid=pid, public=public)
     return done()
 
@@ -153,7 +160,7 @@ async def create_room() -> Response:
 async def join_by_code() -> Response | DatastarResponse:
     """The join-by-code form: problems come back as a patch for the form."""
     pid = require_player()
-    raw = field(await body(), "code", str, "")
+    raw = field(body(), "code", str, "")
     code = raw.strip().upper()
     if not ROOM_CODE.match(code):
         return DatastarResponse(SSE.patch_signals({"codeError": "A room code has 5 letters or digits."}))
@@ -170,7 +177,7 @@ async def join_by_code() -> Response | DatastarResponse:
 @bp.post("/rooms/<code>/join")
 async def join_room(code: str) -> Response:
     pid = require_player()
-    role = field(await body(), "role", str, "player")
+    role = field(body(), "role", str, "player")
     if role not in ("player", "spectator"):
         abort(400, "'role' must be 'player' or 'spectator'.")
     await run("room_join", pid=pid, code=room_code(code), role=role)
@@ -186,7 +193,7 @@ async def leave_room(code: str) -> Response:
 @bp.post("/rooms/<code>/kick")
 async def kick(code: str) -> Response:
     pid = require_player()
-    target = field(await body(), "player", str)
+    target = field(body(), "player", str)
     if len(target) != 22:
         abort(404, "That player is not in this room.")
     await run("room_kick", pid=pid, code=room_code(code), target=target)
@@ -196,7 +203,7 @@ async def kick(code: str) -> Response:
 @bp.post("/rooms/<code>/settings")
 async def settings(code: str) -> Response:
     pid = require_player()
-    rounds = field(await body(), "rounds", int)
+    rounds = field(body(), "rounds", int)
     limit = services().store.settings.max_rounds
     if not 1 <= rounds <= limit:
         abort(400, f"'rounds' must be between 1 and {limit}.")
@@ -216,7 +223,7 @@ async def start(code: str) -> Response:
 @bp.post("/rooms/<code>/buzz")
 async def buzz(code: str) -> Response:
     pid = require_player()
-    data = await body()
+    data = body()
     rid = field(data, "round", str)
     early = field(data, "early", bool)
     ms = data.get("ms")

@@ -1,0 +1,128 @@
+"""The HTTP contract: who may send what, and bad input changes nothing.
+
+Every command refuses a request it cannot trust with a clear 4xx message and
+leaves the game exactly as it was.
+"""
+
+import httpx
+import pytest
+
+from tests.support import DATASTAR, Player, seated_room
+
+COMMANDS = [
+    "/name/check", "/name", "/queue/join", "/queue/leave", "/rooms", "/rooms/join",
+    "/rooms/{code}/join", "/rooms/{code}/leave", "/rooms/{code}/kick", "/rooms/{code}/settings",
+    "/rooms/{code}/start", "/rooms/{code}/buzz",
+]
+BAD_BODIES = [
+    (b"not json", 400),
+    (b"[1, 2]", 400),
+    (b'"text"', 400),
+    (b"{" + b'"x": "' + b"y" * 3000 + b'"}', 413),
+]
+WRONG_TYPES = {
+    "/rooms": {"public": "yes"},
+    "/rooms/join": {"code": 12345},
+    "/rooms/{code}/join": {"role": "host"},
+    "/rooms/{code}/kick": {"player": 7},
+    "/rooms/{code}/settings": {"rounds": "3"},
+    "/rooms/{code}/buzz": {"round": "1", "ms": "fast", "early": False},
+}
+
+
+async def snapshot(redis) -> dict:
+    """Every game key and value, leaving out presence (heartbeats move it)."""
+    state = {}
+    for key in sorted(await redis.keys("*")):
+        if key in ("rb:presence",) or key.startswith("rb:conns:"):
+            continue
+        kind = await redis.type(key)
+        state[key] = {
+            "hash": redis.hgetall, "zset": lambda k: redis.zrange(k, 0, -1, withscores=True),
+            "set": redis.smembers, "string": redis.get,
+        }[kind](key)
+        state[key] = await state[key]
+    return state
+
+
+@pytest.fixture
+async def room(server, players):
+    code, (ann, bob) = await seated_room(server, players, "Ann", "Bob")
+    return code, ann, bob
+
+
+async def test_commands_refuse_requests_not_sent_by_the_page(server, room, redis):
+    code, ann, _ = room
+    before = await snapshot(redis)
+    for path in COMMANDS:
+        url = path.format(code=code)
+        no_header = await ann.client.post(url, json={})
+        assert no_header.status_code == 400 and "Datastar-Request" in no_header.text
+        cross_site = await ann.post(url, {}, headers={"Sec-Fetch-Site": "cross-site"})
+        assert cross_site.status_code == 403 and "Cross-site" in cross_site.text
+        other_origin = await ann.post(url, {}, headers={"Origin": "https://evil.example"})
+        assert other_origin.status_code == 403
+        assert (await ann.client.get(url)).status_code == 405  # state never changes on GET
+    assert await snapshot(redis) == before
+
+
+async def test_commands_need_a_session(server, room, redis):
+    code, *_ = room
+    before = await snapshot(redis)
+    async with httpx.AsyncClient(base_url=server.url) as stranger:
+        for path in COMMANDS:
+            response = await stranger.post(path.format(code=code), json={}, headers=DATASTAR)
+            assert response.status_code == 401 and "reload the page" in response.text
+        assert (await stranger.get("/stream")).status_code == 401
+    assert await snapshot(redis) == before
+
+
+async def test_malformed_bodies_get_a_clear_4xx_and_change_nothing(server, room, redis):
+    code, ann, _ = room
+    before = await snapshot(redis)
+    for path in COMMANDS:
+        url = path.format(code=code)
+        for body, status in BAD_BODIES:
+            response = await ann.client.post(url, content=body, headers=DATASTAR)
+            assert response.status_code == status, (url, body[:20], response.text)
+            assert response.text and response.headers["content-type"].startswith("text/plain")
+    for path, body in WRONG_TYPES.items():
+        response = await ann.post(path.format(code=code), body)
+        assert response.status_code == 400 and "must be" in response.text, (path, response.text)
+    assert await snapshot(redis) == before
+
+
+async def test_unknown_rooms_and_made_up_ids_are_refused(server, room, redis):
+    code, ann, bob = room
+    before = await snapshot(redis)
+    for path, body in [
+        ("/rooms/NOPE1/join", {"role": "player"}), ("/rooms/ab/join", {"role": "player"}),
+        ("/rooms/NOPE1/leave", None), ("/rooms/NOPE1/start", None),
+        ("/rooms/NOPE1/buzz", {"round": "1", "ms": 200, "early": False}),
+    ]:
+        response = await ann.post(path, body)
+        assert response.status_code in (403, 404, 409), (path, response.status_code)
+    assert (await ann.post(f"/rooms/{code}/kick", {"player": "x" * 22})).status_code == 404
+    assert (await ann.post(f"/rooms/{code}/kick", {"player": "short"})).status_code == 404
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round": "1", "ms": 200, "early": False})).status_code == 409
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round": "1", "ms": -5, "early": False})).status_code == 400
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round": "1", "ms": True, "early": False})).status_code == 400
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round": "1" * 50, "ms": 200, "early": False})).status_code == 409
+    assert await snapshot(redis) == before
+
+
+async def test_the_session_cookie_is_signed_httponly_and_lax(server, players):
+    p = Player(server.url)
+    players.append(p)
+    response = await p.open()
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    await p.post("/name", {"name": "Real"})
+    value = p.client.cookies["reflex_session"]
+    tampered = value[:-3] + ("AAA" if value[-3:] != "AAA" else "BBB")
+    forged = Player(server.url, httpx.AsyncClient(base_url=server.url, cookies={"reflex_session": tampered}))
+    players.append(forged)
+    assert (await forged.post("/queue/join")).status_code == 401  # no seat, no identity
+    page = await forged.open()
+    assert "Pick a name" in page.text  # a fresh, anonymous player
+    assert "reflex_session=" in page.headers["set-cookie"] and value not in page.headers["set-cookie"]

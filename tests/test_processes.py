@@ -1,0 +1,91 @@
+"""Several processes share one game through Redis; the embedded default runs alone."""
+
+import asyncio
+import os
+import signal
+
+import httpx
+import pytest
+
+from tests.conftest import FAST_GAME, free_port
+from tests.support import Player, new_players, room_code_of, start_server
+
+
+@pytest.fixture(scope="module")
+def other_server(redis_url):
+    with start_server({**FAST_GAME, "REDIS_URL": redis_url}, free_port()) as srv:
+        yield srv
+
+
+async def test_players_on_different_processes_see_each_others_moves(server, other_server, players, redis):
+    (ann,) = await new_players(server, players, "Ann")
+    (bob,) = await new_players(other_server, players, "Bob")
+    await ann.post("/rooms", {"public": True})
+    await ann.wait_for(lambda t: "Room" in t)
+    code = room_code_of(ann)
+    await bob.wait_for(lambda t: code in t)  # the lobby on process 2 lists it
+    await bob.post(f"/rooms/{code}/join", {"role": "player"})
+    await ann.wait_for(lambda t: "Bob" in t)
+    await ann.post(f"/rooms/{code}/settings", {"rounds": 1})
+    await ann.post(f"/rooms/{code}/start")
+    await bob.wait_for(lambda t: bob.attr("buzzer", "phase") == "go")
+    rid = bob.attr("buzzer", "round")
+    await redis.hset(f"rb:room:{code}:round", "sent:" + (await redis.hget("rb:names", "bob")), 0)
+    await bob.post(f"/rooms/{code}/buzz", {"round": rid, "ms": 190, "early": False})
+    await ann.wait_for(lambda t: "Bob wins" in t)
+
+
+async def test_one_pubsub_connection_per_process_however_many_streams(server, other_server, players, redis):
+    await new_players(server, players, *[f"A{i}" for i in range(5)])
+    await new_players(other_server, players, *[f"B{i}" for i in range(5)])
+    clients = await redis.client_list()
+    subscribers = [c for c in clients if int(c.get("sub", 0)) + int(c.get("psub", 0)) > 0]
+    assert len(subscribers) == 2  # one per app process, not one per stream
+
+
+async def test_a_crashed_process_does_not_stall_a_room(server, redis_url, players, redis):
+    with start_server({**FAST_GAME, "REDIS_URL": redis_url}, free_port()) as doomed:
+        (ann,) = await new_players(server, players, "Ann")
+        (bob,) = await new_players(doomed, players, "Bob")
+        await bob.post("/rooms", {"public": True})
+        await bob.wait_for(lambda t: "Room" in t)
+        code = room_code_of(bob)
+        await ann.post(f"/rooms/{code}/join", {"role": "player"})
+        await bob.wait_for(lambda t: "Ann" in t)
+        await bob.post(f"/rooms/{code}/settings", {"rounds": 1})
+        # Bob's process starts the match, so it holds the timer for GO ... and dies.
+        assert (await bob.post(f"/rooms/{code}/start")).status_code == 204
+        for pid in [int(p) for p in os.popen(f"pgrep -P {doomed.proc.pid}").read().split()] + [doomed.proc.pid]:
+            os.kill(pid, signal.SIGKILL)
+        # Ann's process, which only serves her stream, moves the room on.
+        await ann.wait_for(lambda t: ann.attr("buzzer", "phase") == "go")
+        await ann.wait_for(lambda t: "Round 1 of 1:" in t)
+        await ann.wait_for(lambda t: "Final scores 1." in t)
+
+
+async def test_an_idle_stream_gets_a_heartbeat(redis_url, redis):
+    with start_server({**FAST_GAME, "REDIS_URL": redis_url, "HEARTBEAT_S": "0.3"}, free_port()) as srv:
+        async with httpx.AsyncClient(base_url=srv.url) as client:
+            await client.get("/")
+            async with client.stream("GET", "/stream") as response:
+                lines = response.aiter_lines()
+                async def first_heartbeat() -> None:
+                    async for line in lines:
+                        if line == ": heartbeat":
+                            return
+                await asyncio.wait_for(first_heartbeat(), 5)
+
+
+async def test_the_embedded_redis_runs_the_game_without_any_service(players):
+    env = {k: v for k, v in FAST_GAME.items()}
+    saved = os.environ.pop("REDIS_URL", None)
+    try:
+        with start_server(env, free_port()) as srv:
+            assert any("embedded in-process Redis" in line for line in srv.log)
+            ann, bob = await new_players(srv, players, "Ann", "Bob")
+            await ann.post("/queue/join")
+            await bob.post("/queue/join")
+            await ann.wait_for(lambda t: "Room" in t and "Bob" in t)
+    finally:
+        if saved is not None:
+            os.environ["REDIS_URL"] = saved
