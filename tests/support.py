@@ -22,6 +22,18 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 DATASTAR = {"Datastar-Request": "true"}
 
+# Debian's Chromium: Playwright's own browser download is not available here.
+# Without the background-networking flags it keeps dialling out to a closed network.
+CHROMIUM = os.environ.get("REFLEX_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 
 @dataclass
 class Server:

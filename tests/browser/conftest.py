@@ -13,7 +13,6 @@ one asyncio loop.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,17 +20,8 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
-from tests.support import Server
+from tests.support import CHROMIUM, CHROMIUM_ARGS, Server
 
-CHROMIUM = os.environ.get("REFLEX_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1100, "height": 800}
 
 # Installed in every page before its own scripts. A MutationObserver notes each

@@ -6,7 +6,6 @@ browser download is not available here). The page and the bundle are served
 by page.route on a fake origin, so no port or server thread is needed.
 """
 
-import os
 import pathlib
 import shutil
 import subprocess
@@ -14,17 +13,10 @@ import subprocess
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.support import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "static" / "build" / "reflex-buzzer.js"
-CHROMIUM = os.environ.get("REFLEX_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ORIGIN = "http://buzzer.test"
 
 PAGE_HTML = """<!doctype html>
