@@ -156,16 +156,23 @@ async def create_room() -> Response:
     return done()
 
 
+def join_role() -> str:
+    role = field(body(), "role", str, "player")
+    if role not in ("player", "spectator"):
+        abort(400, "'role' must be 'player' or 'spectator'.")
+    return role  # type: ignore[no-any-return]
+
+
 @bp.post("/rooms/join")
 async def join_by_code() -> Response | DatastarResponse:
     """The join-by-code form: problems come back as a patch for the form."""
     pid = require_player()
-    raw = field(body(), "code", str, "")
-    code = raw.strip().upper()
+    code = field(body(), "code", str, "").strip().upper()
+    role = join_role()
     if not ROOM_CODE.match(code):
         return DatastarResponse(SSE.patch_signals({"codeError": "A room code has 5 letters or digits."}))
     try:
-        await services().store.run("room_join", pid=pid, code=code, role="player")
+        await services().store.run("room_join", pid=pid, code=code, role=role)
     except GameError as err:
         return DatastarResponse(SSE.patch_signals({"codeError": err.message}))
     return DatastarResponse(SSE.patch_signals({"codeError": "", "code": ""}))
@@ -177,10 +184,7 @@ async def join_by_code() -> Response | DatastarResponse:
 @bp.post("/rooms/<code>/join")
 async def join_room(code: str) -> Response:
     pid = require_player()
-    role = field(body(), "role", str, "player")
-    if role not in ("player", "spectator"):
-        abort(400, "'role' must be 'player' or 'spectator'.")
-    await run("room_join", pid=pid, code=room_code(code), role=role)
+    await run("room_join", pid=pid, code=room_code(code), role=join_role())
     return done()
 
 

@@ -95,6 +95,15 @@ async def test_join_by_code_explains_what_went_wrong(server, players):
     assert "no room" in (await ann.post("/rooms/join", {"code": "ZZZZZ"})).text
 
 
+async def test_a_private_full_room_can_be_watched_by_code(server, players):
+    code, _ = await seated_room(server, players, *[f"S{i}" for i in range(8)], public=False)
+    (late,) = await new_players(server, players, "Late")
+    assert "full" in (await late.post("/rooms/join", {"code": code, "role": "player"})).text
+    response = await late.post("/rooms/join", {"code": code, "role": "spectator"})
+    assert '"codeError":""' in response.text
+    await late.wait_for(lambda t: "Watching (1)" in t and code in t)
+
+
 async def test_a_full_room_offers_to_watch(server, players, monkeypatch):
     code, seated = await seated_room(server, players, *[f"S{i}" for i in range(8)])
     (late,) = await new_players(server, players, "Late")

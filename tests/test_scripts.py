@@ -147,6 +147,13 @@ async def test_the_match_ends_after_the_last_round(store):
     assert phases == ["go", "results", "ready", "go", "results", "final"]
 
 
+async def test_an_abandoned_room_expires(store):
+    code = await room_with(store, 2)
+    for key in store.keys.room_keys(code):
+        if await store.redis.exists(key):
+            assert 0 < await store.redis.ttl(key) <= store.settings.room_ttl_s
+
+
 async def test_the_secret_delay_is_drawn_within_the_rules(redis_url):
     from game.timers import Timers
 
