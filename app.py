@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from quart import Quart, Response
+from quart import Quart
 
-from game import commands, pages, streams
+from game import commands, errors, health, pages, security, streams
 from game.config import ROOT, Settings, load_settings
-from game.identity import check_command_request
+from game.identity import SessionCookie, check_command_request
 from game.presence import Presence
 from game.relay import Relay
 from game.services import Services
@@ -48,24 +48,15 @@ def create_app(settings: Settings | None = None) -> Quart:
         MAX_CONTENT_LENGTH=16 * 1024,
     )
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.session_interface = SessionCookie()
     app.asgi_app = streams.watch_disconnects(app.asgi_app)  # type: ignore[method-assign]
+    app.asgi_app = health.trust_proxy(app.asgi_app)  # type: ignore[method-assign]
     app.before_request(check_command_request)
-    for blueprint in (pages.bp, commands.bp, streams.bp):
+    for blueprint in (pages.bp, commands.bp, streams.bp, health.bp):
         app.register_blueprint(blueprint)
 
-    @app.errorhandler(400)
-    @app.errorhandler(401)
-    @app.errorhandler(403)
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    @app.errorhandler(409)
-    @app.errorhandler(413)
-    @app.errorhandler(503)
-    async def plain_error(error: Exception) -> Response:
-        # Every refusal is a short sentence a person can read.
-        code = getattr(error, "code", 500)
-        message = getattr(error, "description", None) or "Request refused."
-        return Response(message, status=code, content_type="text/plain; charset=utf-8")
+    errors.register(app)
+    security.register(app)
 
     @app.before_serving
     async def start_services() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, Response, abort, g, request
+from werkzeug.exceptions import TooManyRequests
 
 from game.identity import require_player
 from game.names import clean_name, name_key
@@ -31,6 +32,16 @@ MAX_BODY = 2048  # every command's body is a few small fields
 def done() -> Response:
     """204: accepted; the caller's own stream will show the outcome."""
     return Response(status=204)
+
+
+@bp.before_request
+async def limit_rate() -> None:
+    """Per-player rate limit, counted in Redis so every process shares it."""
+    svc = services()
+    limit, seconds = svc.store.settings.rate_limit
+    verdict = await svc.store.run("rate_limit", pid=require_player(), limit=limit, window_ms=seconds * 1000)
+    if verdict.get("limited"):
+        raise TooManyRequests("Too many commands: slow down a little.", retry_after=max(1, -(-verdict["retry_ms"] // 1000)))
 
 
 @bp.before_request

@@ -41,7 +41,17 @@ class Settings:
     heartbeat_s: float = 15.0
     reconnect_grace_ms: int = 10000  # "reconnecting" before a player counts as gone
     room_ttl_s: int = 900  # an abandoned room's keys expire after this
+    rate_limit: tuple[int, int] = (40, 5)  # at most this many commands per player per this many seconds
+    max_streams: int = 6  # open tabs per player; opening one more closes the oldest
+    max_spectators: int = 2000  # per room
+    max_queue: int = 1000  # players waiting for quick play
     player_ttl_s: int = 7 * 24 * 3600
+
+
+def _rate(raw: str) -> tuple[int, int]:
+    """"40/5" means 40 commands per 5 seconds."""
+    count, _, seconds = raw.partition("/")
+    return int(count), int(seconds or 1)
 
 
 def _secret_key() -> str:
@@ -72,6 +82,7 @@ def load_settings(**overrides: object) -> Settings:
         "results_pause_ms": _int("RESULTS_PAUSE_MS", 4000),
         "reconnect_grace_ms": _int("RECONNECT_GRACE_MS", 10000),
         "heartbeat_s": float(os.environ.get("HEARTBEAT_S", "15")),
+        "rate_limit": _rate(os.environ.get("RATE_LIMIT", "40/5")),
         "room_ttl_s": _int("ROOM_TTL_S", 900),
     }
     values.update(overrides)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from quart import abort, request, session
+from quart import Quart, abort, request, session
+from quart.sessions import SecureCookieSessionInterface
+
+
+class SessionCookie(SecureCookieSessionInterface):
+    """The signed cookie, marked Secure whenever the page came over HTTPS."""
+
+    def get_cookie_secure(self, app: Quart) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.scheme == "https"
 
 
 def player_id(create: bool = False) -> str | None:

@@ -12,6 +12,7 @@ TEMPLATES: dict[str, str] = {
     "names": "names",  # hash: lower-cased name -> player id
     "presence": "presence",  # zset: player id -> alive-until (ms)
     "conns": "conns:{}",  # zset: stream id -> alive-until (ms), per player
+    "rate": "rate:{}",  # counter: a player's commands in the current window
     "queue": "queue",  # zset: player id -> enqueue order
     "queue_seq": "queue:seq",  # counter for queue order
     "public": "rooms:public",  # zset: room code -> created (ms)
@@ -24,6 +25,7 @@ TEMPLATES: dict[str, str] = {
     "ch_lobby": "ch:lobby",
     "ch_room": "ch:room:{}",
     "ch_player": "ch:player:{}",
+    "tutorial": "tut:{}",  # the tutorial's own demo keys and channels (game/tutorial/)
 }
 
 ROOM_KEYS = ("room", "seats", "watchers", "round", "scores", "kicked")
@@ -47,6 +49,9 @@ class Keys:
 
     def conns(self, pid: str) -> str:
         return self._key("conns", pid)
+
+    def rate(self, pid: str) -> str:
+        return self._key("rate", pid)
 
     def queue(self) -> str:
         return self._key("queue")
@@ -80,6 +85,9 @@ class Keys:
 
     def player_channel(self, pid: str) -> str:
         return self._key("ch_player", pid)
+
+    def tutorial(self, name: str) -> str:
+        return self._key("tutorial", name)
 
     def lua_prelude(self) -> str:
         """Lua functions K.<name>(arg) mirroring the templates above."""

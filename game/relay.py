@@ -19,13 +19,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 
+EVICT = "close:"  # a message "close:<stream id>" on a player channel ends that stream
+
 
 class Mailbox:
-    """A coalescing wake-up flag for one stream."""
+    """A coalescing wake-up flag for one stream (named by its stream id)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream_id: str = "") -> None:
         self._event = asyncio.Event()
         self.channels: frozenset[str] = frozenset()
+        self.stream_id = stream_id
+        self.evicted = False  # told to close: the player opened too many tabs
 
     def notify(self) -> None:
         self._event.set()
@@ -90,9 +94,12 @@ class Relay:
                 with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
                     await self._pubsub.unsubscribe(channel)
 
-    def _wake(self, channel: str) -> None:
+    def _wake(self, channel: str, data: str) -> None:
+        evict = data.removeprefix(EVICT) if data.startswith(EVICT) else None
         for mailbox in self._watchers.get(channel, ()):
-            mailbox.notify()
+            if evict is None or mailbox.stream_id == evict:
+                mailbox.evicted = evict is not None
+                mailbox.notify()
 
     def _wake_all(self) -> None:
         for watchers in self._watchers.values():
@@ -116,7 +123,7 @@ class Relay:
             backoff = 0.1
             kind = message["type"]
             if kind == "message":
-                self._wake(message["channel"])
+                self._wake(message["channel"], message["data"])
             elif kind == "subscribe" and message["channel"] == self._home:
                 # (Re)subscribed: after a reconnect, nobody knows what was missed.
                 self._wake_all()

@@ -36,7 +36,14 @@ class GameError(Exception):
 def connect(settings: Settings) -> Redis:
     """A Redis client: the configured server, or an embedded in-process one."""
     if settings.redis_url:
-        return Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30)
+        # Timeouts, so a lost Redis gives a quick 503 rather than a hung request.
+        return Redis.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            health_check_interval=30,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+        )
     import fakeredis
 
     log.warning(

@@ -8,6 +8,7 @@ and the moment GO reached this player (delivery bookkeeping).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import secrets
 import time
@@ -18,6 +19,8 @@ from typing import Any
 
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, Quart, current_app, render_template, request
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from game.identity import require_player
 from game.relay import Mailbox
@@ -25,9 +28,12 @@ from game.services import Services, services
 from game.views import View, load_view, now_ms
 
 bp = Blueprint("streams", __name__)
+log = logging.getLogger(__name__)
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 
 ROOM_CODE = re.compile(r"^[A-Z0-9]{5}$")
 HEARTBEAT = ": heartbeat\n\n"
+EVICTED = "evicted"
 
 
 class ClientLink:
@@ -44,6 +50,11 @@ class ClientLink:
 
 
 _client: ContextVar[ClientLink | None] = ContextVar("client", default=None)
+
+def client_link() -> ClientLink:
+    """This request's link to its client (set by `watch_disconnects`)."""
+    return _client.get() or ClientLink()
+
 
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
@@ -77,10 +88,13 @@ def watch_disconnects(app: ASGIApp) -> ASGIApp:
 @bp.get("/stream")
 async def stream() -> DatastarResponse:
     pid = require_player()
+    if request.headers.get("Last-Event-ID") == EVICTED:
+        # This tab's stream was closed for a newer tab: 204 stops Datastar's retries.
+        return DatastarResponse(status=204)
     invite = request.args.get("invite", "").upper()
     app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
     view_args = {"base_url": request.host_url}
-    link = _client.get() or ClientLink()
+    link = client_link()
     body = player_stream(app, services(), link, pid, invite if ROOM_CODE.match(invite) else None, view_args)
     response = DatastarResponse(body)
     response.timeout = None  # this response lives as long as the tab does
@@ -105,15 +119,18 @@ async def player_stream(
 async def _player_events(
     svc: Services, link: ClientLink, pid: str, invite: str | None, view_args: dict[str, str]
 ) -> AsyncIterator[str]:
-    conn = secrets.token_urlsafe(8)
-    mailbox = Mailbox()
+    conn = f"{now_ms():013d}-{secrets.token_urlsafe(6)}"  # sorts by opening time
+    mailbox = Mailbox(conn)
     link.on_gone = mailbox.notify  # wake up, see the client is gone, end
     heartbeat = svc.store.settings.heartbeat_s
-    await svc.presence.connect(pid, conn)
     try:
+        await svc.presence.connect(pid, conn)
         sent, go_marked = "", None
         next_beat = time.monotonic() + heartbeat
         while not link.gone:
+            if mailbox.evicted:
+                yield SSE.patch_elements(await render_template("screens/evicted.html"), event_id=EVICTED)
+                return
             view = await load_view(svc.store, pid, invite)
             if view.channels != mailbox.channels:
                 # Watch first, then read again, so no change slips in between.
@@ -140,10 +157,16 @@ async def _player_events(
                 yield HEARTBEAT
                 next_beat = time.monotonic() + heartbeat
                 await svc.presence.connect(pid, conn)
+    except REDIS_DOWN as exc:
+        # End the response; the browser retries until Redis is back.
+        log.warning("stream ended, Redis unavailable: %s", exc)
     finally:
         await asyncio.shield(_close(svc, mailbox, pid, conn))
 
 
 async def _close(svc: Services, mailbox: Mailbox, pid: str, conn: str) -> None:
     await svc.relay.drop(mailbox)
-    await svc.presence.disconnect(pid, conn)
+    try:
+        await svc.presence.disconnect(pid, conn)
+    except REDIS_DOWN:
+        pass  # the connection's presence entry expires by itself

@@ -8,18 +8,14 @@ match takes seconds; the rules themselves are the same.
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from tests.support import Player, Server, start_server
+from tests.support import Player, Server, start_redis, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +27,7 @@ FAST_GAME = {
     "RECONNECT_GRACE_MS": "1500",
     "HEARTBEAT_S": "15",
     "SECRET_KEY": "test-secret-key",
+    "RATE_LIMIT": "1000/1",  # tests fire commands fast; tests/test_abuse.py checks the limit
 }
 
 
@@ -42,21 +39,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    assert server, "redis-server is not installed (scripts/setup.sh --dev installs it)"
     port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:  # wait for the server's own "ready" line
-        if "Ready to accept connections" in line:
-            break
-    else:
-        raise RuntimeError("redis-server did not start")
+    proc = start_redis(port, tmp_path_factory.mktemp("redis"), "--appendonly", "no")
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(10)

@@ -9,6 +9,7 @@ import contextlib
 import html as htmllib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -75,6 +76,25 @@ def start_server(env: dict[str, str], port: int, workers: int = 1) -> Iterator[S
             proc.kill()
 
 
+def start_redis(port: int, workdir: Path, *extra: str) -> subprocess.Popen[str]:
+    """A redis-server of the suite's own on `port`, ready to accept connections."""
+    server = shutil.which("redis-server")
+    assert server, "redis-server is not installed (scripts/setup.sh --dev installs it)"
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:  # wait for the server's own "ready" line
+        if "Ready to accept connections" in line:
+            break
+    else:
+        raise RuntimeError("redis-server did not start")
+    # Keep draining its output so a full pipe never blocks it.
+    threading.Thread(target=lambda: proc.stdout and proc.stdout.read(), daemon=True).start()
+    return proc
+
+
 def view_text(html: str) -> str:
     """The visible text of a fragment, whitespace collapsed."""
     text = re.sub(r"<[^>]+>", " ", html)
@@ -91,6 +111,7 @@ class Player:
         self.events: list[tuple[str, str]] = []
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
+        self.reconnects = 0
 
     async def open(self, path: str = "/") -> httpx.Response:
         response = await self.client.get(path)
@@ -110,13 +131,21 @@ class Player:
         await self.wait_for(lambda text: f"Hi, {name} " in text or "Room" in text)
         return self
 
-    async def start_stream(self, path: str = "/stream") -> None:
+    async def start_stream(self, path: str = "/stream", retry: bool = False) -> None:
+        """Open the stream; with `retry`, reopen it whenever it ends, as Datastar does."""
         ready = asyncio.Event()
-        self._task = asyncio.create_task(self._read(path, ready))
+        self._task = asyncio.create_task(self._read_retrying(path, ready) if retry else self._read(path, ready))
         await asyncio.wait_for(ready.wait(), 10)
 
+    async def _read_retrying(self, path: str, ready: asyncio.Event) -> None:
+        while True:
+            with contextlib.suppress(httpx.HTTPError, AssertionError):
+                await self._read(path, ready)
+            self.reconnects += 1
+            await asyncio.sleep(0.2)  # Datastar's retry interval, shortened
+
     async def _read(self, path: str, ready: asyncio.Event) -> None:
-        async with self.client.stream("GET", path, timeout=None) as response:
+        async with self.client.stream("GET", path, timeout=httpx.Timeout(10, read=None)) as response:
             assert response.status_code == 200
             ready.set()
             kind, data = "", []

@@ -4,6 +4,9 @@ local e = require_name(A.pid)
 if e then return e end
 if player_room(A.pid) then return fail(409, 'Leave your room before using quick play.') end
 if not redis.call('ZSCORE', K.queue(), A.pid) then
+  if redis.call('ZCARD', K.queue()) >= A.max_queue then
+    return fail(503, 'The queue is full right now; try again in a moment.')
+  end
   redis.call('ZADD', K.queue(), redis.call('INCR', K.queue_seq()), A.pid)
   notify(K.ch_lobby())
   notify(K.ch_player(A.pid))

@@ -22,6 +22,8 @@ if A.role == 'player' then
   end
 elseif seated and IN_MATCH[room_field(A.code, 'phase')] then
   return fail(409, 'You are playing in this match.')
+elseif redis.call('ZCARD', K.watchers(A.code)) >= A.max_spectators then
+  return fail(409, 'This room has as many spectators as it can take.')
 end
 leave_queue(A.pid)
 if current and current ~= A.code then leave_room(A.pid, current) end

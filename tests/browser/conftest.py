@@ -90,8 +90,6 @@ class Person:
 
         def on_console(message: ConsoleMessage) -> None:
             url = message.location.get("url") or ""
-            if url.endswith("/favicon.ico"):  # the browser asks by itself; the app has none (reported)
-                return
             if message.type == "error" and not CUT_STREAM.search(message.text):
                 self.errors.append(f"{label} console: {message.text} ({url})")
 
