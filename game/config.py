@@ -39,6 +39,7 @@ class Settings:
     human_floor_ms: int = 100  # faster than this is a false start
     reaction_tolerance_ms: int = 50  # slack on the server's own elapsed-time cap
     heartbeat_s: float = 15.0
+    send_timeout_s: float = 10.0  # a stream whose client takes no data for this long is dropped
     reconnect_grace_ms: int = 10000  # "reconnecting" before a player counts as gone
     room_ttl_s: int = 900  # an abandoned room's keys expire after this
     rate_limit: tuple[int, int] = (40, 5)  # at most this many commands per player per this many seconds
@@ -82,6 +83,7 @@ def load_settings(**overrides: object) -> Settings:
         "results_pause_ms": _int("RESULTS_PAUSE_MS", 4000),
         "reconnect_grace_ms": _int("RECONNECT_GRACE_MS", 10000),
         "heartbeat_s": float(os.environ.get("HEARTBEAT_S", "15")),
+        "send_timeout_s": float(os.environ.get("SEND_TIMEOUT_S", "10")),
         "rate_limit": _rate(os.environ.get("RATE_LIMIT", "40/5")),
         "room_ttl_s": _int("ROOM_TTL_S", 900),
     }

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.commands.core import AsyncScript
 
 from game.config import Settings
@@ -36,14 +36,19 @@ class GameError(Exception):
 def connect(settings: Settings) -> Redis:
     """A Redis client: the configured server, or an embedded in-process one."""
     if settings.redis_url:
-        # Timeouts, so a lost Redis gives a quick 503 rather than a hung request.
-        return Redis.from_url(
+        # A blocking pool: a burst of requests waits its turn for one of the
+        # 100 connections instead of failing. Timeouts, so a lost Redis gives a
+        # quick 503 rather than a hung request.
+        pool = BlockingConnectionPool.from_url(
             settings.redis_url,
+            max_connections=100,
+            timeout=5,
             decode_responses=True,
             health_check_interval=30,
             socket_timeout=5,
             socket_connect_timeout=2,
         )
+        return Redis(connection_pool=pool)
     import fakeredis
 
     log.warning(

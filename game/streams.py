@@ -8,6 +8,7 @@ and the moment GO reached this player (delivery bookkeeping).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
@@ -34,6 +35,7 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 ROOM_CODE = re.compile(r"^[A-Z0-9]{5}$")
 HEARTBEAT = ": heartbeat\n\n"
 EVICTED = "evicted"
+LIVE = SSE.patch_signals({"conn": "live"})
 
 
 class ClientLink:
@@ -51,21 +53,31 @@ class ClientLink:
 
 _client: ContextVar[ClientLink | None] = ContextVar("client", default=None)
 
+
 def client_link() -> ClientLink:
-    """This request's link to its client (set by `watch_disconnects`)."""
+    """This request's link to its client (set by `guard_streams`)."""
     return _client.get() or ClientLink()
 
 
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
 
-def watch_disconnects(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: tell streams directly when their client leaves.
+class SlowClient(Exception):
+    """A client did not take a stream's data within the send timeout."""
 
-    Quart cancels a response when the client disconnects, but Hypercorn 0.18
-    can swallow that cancellation (its idle-timer stop catches CancelledError
-    on the sending task), leaving a stream running for a client that is gone.
-    So streams also watch the disconnect message themselves and end.
+
+def guard_streams(app: ASGIApp, send_timeout: float) -> ASGIApp:
+    """ASGI middleware: streams learn at once when their client leaves or stalls.
+
+    Leaving: Quart cancels a response when the client disconnects, but
+    Hypercorn 0.18 can swallow that cancellation (its idle-timer stop catches
+    CancelledError on the sending task), leaving a stream running for a client
+    that is gone. So streams also watch the disconnect message and end.
+
+    Stalling: a client that stops reading fills its socket buffers and the
+    next send waits. After `send_timeout` the response is abandoned: the
+    stream ends (presence, mailbox, subscription released) and Hypercorn
+    closes the connection. What it held is its socket buffers, nothing more.
     """
 
     async def middleware(scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any) -> None:
@@ -80,9 +92,36 @@ def watch_disconnects(app: ASGIApp) -> ASGIApp:
                 link.left()
             return message
 
-        await app(scope, watched_receive, send)
+        async def timed_send(message: Any) -> None:
+            try:
+                async with asyncio.timeout(send_timeout):
+                    await send(message)
+            except TimeoutError:
+                log.warning("stream abandoned: %s took no data for %ss", scope.get("client"), send_timeout)
+                link.left()
+                _abort_connection(send)
+                raise SlowClient from None
+
+        with contextlib.suppress(SlowClient):
+            await app(scope, watched_receive, timed_send)
 
     return middleware
+
+
+def _abort_connection(send: Any) -> None:
+    """Reset the TCP connection behind Hypercorn's ASGI `send`.
+
+    ASGI has no way to drop a connection, and a graceful close would wait for
+    the stalled client to read what is still buffered. Hypercorn's `send` is a
+    bound method of its stream, whose protocol sends through the TCP server
+    that owns the asyncio writer; tests/test_faults.py fails if that changes.
+    """
+    stream = getattr(send, "__self__", None)
+    protocol = getattr(getattr(stream, "send", None), "__self__", None)
+    server = getattr(getattr(protocol, "send", None), "__self__", None)
+    writer = getattr(server, "writer", None)
+    if writer is not None:
+        writer.transport.abort()
 
 
 @bp.get("/stream")
@@ -125,6 +164,7 @@ async def _player_events(
     heartbeat = svc.store.settings.heartbeat_s
     try:
         await svc.presence.connect(pid, conn)
+        yield LIVE  # the page's connection indicator (a retry fires no other event)
         sent, go_marked = "", None
         next_beat = time.monotonic() + heartbeat
         while not link.gone:

@@ -3,6 +3,7 @@ that stalls, a storm of reconnects, a graceful shutdown."""
 
 import asyncio
 import signal
+import socket
 import time
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.conftest import FAST_GAME, free_port
-from tests.support import Player, room_code_of, start_redis, start_server
+from tests.support import Player, new_players, room_code_of, start_redis, start_server
 
 
 @pytest.fixture
@@ -85,3 +86,86 @@ async def test_the_relay_resubscribes_and_streams_catch_up_after_losing_pubsub(s
     await redis.hset(f"rb:room:{code}", "rounds", 7)  # a change nobody announces
     await ann.wait_for(lambda t: "7 rounds" in t or 'value="7" selected' in ann.html, timeout=5)
     await bob.wait_for(lambda t: "7 rounds." in t, timeout=5)
+
+
+async def test_a_stalled_reader_is_dropped_and_nobody_else_waits(redis_url, redis, players):
+    env = {**FAST_GAME, "REDIS_URL": redis_url, "SEND_TIMEOUT_S": "1"}
+    with start_server(env, free_port()) as srv:
+        ann, stalled = await new_players(srv, players, "Ann", "Stalled")
+        await ann.post("/rooms", {"public": True})
+        await ann.wait_for(lambda t: "Room" in t)
+        code = room_code_of(ann)
+        await stalled.post(f"/rooms/{code}/join", {"role": "player"})
+        await stalled.stop_stream()
+        # A client that opens its stream and then never reads a byte.
+        host, port = srv.url.removeprefix("http://").split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((host, int(port)))
+        cookie = "; ".join(f"{k}={v}" for k, v in stalled.client.cookies.items())
+        sock.sendall(f"GET /stream HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n".encode())
+        await ann.wait_for(lambda t: "Stalled" in t and "reconnecting" not in t)
+
+        dropped = asyncio.create_task(ann.wait_for(lambda t: "Stalled reconnecting" in t, timeout=60))
+        rounds = 1
+        for _ in range(5000):  # each change renders a view for the stalled stream too
+            if dropped.done():
+                break
+            rounds = rounds % 20 + 1
+            assert (await ann.post(f"/rooms/{code}/settings", {"rounds": rounds})).status_code == 204
+        await dropped
+        # The server reset the connection: reading finds the end of it.
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        async def until_closed() -> None:
+            try:
+                while await loop.sock_recv(sock, 65536):
+                    pass
+            except ConnectionResetError:
+                pass
+        await asyncio.wait_for(until_closed(), 10)
+        # Ann's own stream kept up all along: it shows her very last change.
+        await ann.wait_for(lambda t: f'value="{rounds}" selected' in ann.html, timeout=2)
+        assert any("stream abandoned" in line for line in srv.log)
+        sock.close()
+
+
+async def test_a_reconnect_storm_brings_every_view_back(server, players, redis):
+    crowd = await new_players(server, players, *[f"S{i:03d}" for i in range(160)])
+    hosts, guests = crowd[::8], [p for i, p in enumerate(crowd) if i % 8]
+    await asyncio.gather(*(h.post("/rooms", {"public": False}) for h in hosts))
+    await asyncio.gather(*(h.wait_for(lambda t: "Room" in t) for h in hosts))
+    codes = [room_code_of(h) for h in hosts]
+    joins = await asyncio.gather(*(g.post(f"/rooms/{codes[i // 7]}/join", {"role": "player"}) for i, g in enumerate(guests)))
+    assert all(j.status_code == 204 for j in joins)
+    expected = {id(p): codes[i // 8] for i, p in enumerate(crowd)}
+
+    await asyncio.gather(*(p.stop_stream() for p in crowd))  # every stream drops at once
+    for p in crowd:
+        p.html = ""
+    await asyncio.gather(*(p.start_stream() for p in crowd))  # ... and comes back at once
+    await asyncio.gather(*(
+        p.wait_for(lambda t, p=p: expected[id(p)] in t and "you" in t, timeout=30) for p in crowd
+    ))
+    for i, p in enumerate(crowd):
+        assert f'<span class="name">S{i:03d}</span> <span class="tag">you</span>' in p.html
+    assert not [line for line in server.log if "Traceback" in line or " ERROR " in line]
+
+
+async def test_sigterm_ends_the_process_within_the_graceful_timeout(redis_url, players, redis):
+    env = {**FAST_GAME, "REDIS_URL": redis_url}
+    with start_server(env, free_port()) as survivor, start_server(env, free_port()) as doomed:
+        (ann,) = await new_players(doomed, players, "Ann")
+        await ann.post("/rooms", {"public": True})
+        await ann.wait_for(lambda t: "Room" in t)
+        code = room_code_of(ann)
+        began = time.monotonic()
+        doomed.proc.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(doomed.proc.wait, 10)
+        assert time.monotonic() - began < 2 + 3  # --graceful-timeout 2, and a little slack
+        assert ann._task is not None and ann._task.done()  # her stream was ended, not left hanging
+        # She reconnects elsewhere and finds her seat.
+        elsewhere = Player(survivor.url, httpx.AsyncClient(base_url=survivor.url, cookies=ann.client.cookies))
+        players.append(elsewhere)
+        await elsewhere.start_stream()
+        await elsewhere.wait_for(lambda t: code in t and "Ann you host" in t)
