@@ -28,6 +28,8 @@ class Settings:
     secret_key: str
     key_prefix: str = "rb:"
     cookie_secure: bool = False
+    trust_proxy: bool = False  # believe one hop of X-Forwarded-* (only behind our nginx)
+    served_by: str = ""  # names this process in an X-Served-By header (the topology test)
     room_min_players: int = 2
     room_max_players: int = 8
     default_rounds: int = 5
@@ -75,6 +77,8 @@ def load_settings(**overrides: object) -> Settings:
         "redis_url": os.environ.get("REDIS_URL") or None,
         "key_prefix": os.environ.get("KEY_PREFIX", "rb:"),
         "cookie_secure": os.environ.get("COOKIE_SECURE", "") == "1",
+        "trust_proxy": os.environ.get("TRUST_PROXY", "") == "1",
+        "served_by": os.environ.get("SERVED_BY", ""),
         "room_max_players": _int("ROOM_MAX_PLAYERS", 8),
         "default_rounds": _int("DEFAULT_ROUNDS", 5),
         "ready_min_ms": _int("READY_MIN_MS", 1500),

@@ -9,12 +9,12 @@ which anyone could send, so they are believed only when TRUST_PROXY=1.
 from __future__ import annotations
 
 import asyncio
-import os
 
 from hypercorn.middleware import ProxyFixMiddleware
 from quart import Blueprint, Response
 from redis.exceptions import RedisError
 
+from game.errors import plain
 from game.services import services
 from game.streams import ASGIApp
 
@@ -23,13 +23,9 @@ bp = Blueprint("health", __name__)
 READY_TIMEOUT_S = 2.0
 
 
-def plain(text: str, status: int = 200) -> Response:
-    return Response(text, status=status, content_type="text/plain; charset=utf-8")
-
-
 @bp.get("/healthz")
 async def healthz() -> Response:
-    return plain("ok")
+    return plain("ok", 200)
 
 
 @bp.get("/readyz")
@@ -39,19 +35,19 @@ async def readyz() -> Response:
             await services().store.redis.ping()
     except (RedisError, OSError, TimeoutError) as error:
         return plain(f"not ready: Redis is not reachable ({error or 'no answer'})", 503)
-    return plain("ok")
+    return plain("ok", 200)
 
 
 @bp.after_app_request
 async def name_the_replica(response: Response) -> Response:
     # Which process answered, when SERVED_BY names it: behind the proxy, the
     # topology test tells its two app processes apart by this header.
-    if name := os.environ.get("SERVED_BY"):
+    if name := services().store.settings.served_by:
         response.headers["X-Served-By"] = name
     return response
 
 
-def trust_proxy(app: ASGIApp) -> ASGIApp:
+def trust_proxy(app: ASGIApp, trusted: bool) -> ASGIApp:
     """Take client address, scheme and host from one proxy hop, if TRUST_PROXY=1.
 
     docker-compose.yml sets it: there the app's port is reachable only through
@@ -59,6 +55,6 @@ def trust_proxy(app: ASGIApp) -> ASGIApp:
     to X-Forwarded-For (trusted_hops=1 takes that last entry). Run bare, the
     app ignores these headers, so a client cannot forge them.
     """
-    if os.environ.get("TRUST_PROXY") != "1":
+    if not trusted:
         return app
     return ProxyFixMiddleware(app, mode="legacy", trusted_hops=1)  # type: ignore[arg-type,return-value]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the game needs (idempotent): a Python virtualenv with the pinned
 # packages, the buzzer bundle built with npm, and the pinned Datastar bundle.
-# With --dev, also what the tests need: test packages, redis-server, Chromium.
+# With --dev, also what the tests need: test packages, redis-server, Chromium,
+# nginx (the proxy of the compose topology, run by the tests without Docker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,9 +24,11 @@ need_apt npm:npm
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 requirements=requirements.txt
 ((dev)) && requirements=requirements-dev.txt
-stamp=".venv/.installed-$(sha256sum "$requirements" requirements.txt | sha256sum | cut -c1-16)"
+extra=()  # with --dev, the benchmark's packages too (python -m bench, tests/test_bench_smoke.py)
+((dev)) && extra=(-r requirements-bench.txt)
+stamp=".venv/.installed-$(sha256sum "$requirements" requirements.txt requirements-bench.txt | sha256sum | cut -c1-16)"
 if [[ ! -e "$stamp" ]]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements" "${extra[@]}"
   touch "$stamp"
 fi
 
@@ -37,5 +40,5 @@ npm run --silent build
 .venv/bin/python scripts/fetch_datastar.py
 
 if ((dev)); then
-  need_apt redis-server:redis-server chromium:chromium
+  need_apt redis-server:redis-server chromium:chromium nginx:nginx
 fi

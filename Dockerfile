@@ -1,0 +1,54 @@
+# The game server image: the buzzer bundle built with npm, the Python app, the
+# pinned Datastar bundle, Hypercorn as a non-root user. docker-compose.yml runs
+# it as the `app` service; alone: docker run -e REDIS_URL=redis://… -p 8000:8000
+#
+# Environment: WORKERS (Hypercorn worker processes, default 1) and the game's
+# settings, read by game/config.py (REDIS_URL, SECRET_KEY, ...).
+
+# --- the <reflex-buzzer> bundle (Lit + esbuild, as in scripts/setup.sh) -------
+FROM node:20-slim AS buzzer
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY components ./components
+RUN npm run build
+
+# --- the app -----------------------------------------------------------------
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    WORKERS=1
+WORKDIR /app
+
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+# Fetched at build time, never committed: the script checks the bundle's hash.
+COPY scripts/fetch_datastar.py scripts/
+RUN python scripts/fetch_datastar.py
+
+COPY app.py ./
+COPY game ./game
+COPY templates ./templates
+COPY static ./static
+COPY --from=buzzer /build/static/build ./static/build
+
+# The code stays root-owned and read-only to the server; only instance/ (a
+# generated SECRET_KEY when none is given) is writable.
+RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin game \
+    && mkdir instance && chown game:game instance
+USER game
+
+EXPOSE 8000
+# Liveness only; compose's own healthcheck asks /readyz (Redis reachable).
+# No curl in the slim image: Python asks.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+
+# Shell form for ${WORKERS}; exec makes Hypercorn PID 1, so `docker stop`'s
+# SIGTERM reaches it. Open streams get 5 s to end, then close; the browsers
+# reconnect through the proxy to another replica.
+CMD exec hypercorn --bind 0.0.0.0:8000 --workers "${WORKERS}" --graceful-timeout 5 \
+    --access-logfile - "app:create_app()"
