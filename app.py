@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.session_interface = SessionCookie()
     app.asgi_app = streams.guard_streams(app.asgi_app, settings.send_timeout_s)  # type: ignore[method-assign]
-    app.asgi_app = health.trust_proxy(app.asgi_app)  # type: ignore[method-assign]
+    app.asgi_app = health.trust_proxy(app.asgi_app, settings.trust_proxy)  # type: ignore[method-assign]
     app.before_request(check_command_request)
     for blueprint in (pages.bp, commands.bp, streams.bp, health.bp):
         app.register_blueprint(blueprint)
