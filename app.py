@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from quart import Quart
 
-from game import commands, errors, health, pages, security, streams
+from game import commands, errors, health, pages, security, streams, tutorial
 from game.config import ROOT, Settings, load_settings
 from game.identity import SessionCookie, check_command_request
 from game.presence import Presence
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     errors.register(app)
     security.register(app)
+    tutorial.register(app)  # /tutorial/<n>: the six chapters (game/tutorial/)
 
     @app.before_serving
     async def start_services() -> None:

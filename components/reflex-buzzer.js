@@ -192,6 +192,7 @@ export class ReflexBuzzer extends LitElement {
     if (!ev.repeat) this._press(ev.timeStamp);
   }
 
+  // region press (quoted by docs/tutorial/06-buzzer.md)
   _press(at) {
     const phase = this._phase;
     if (this._pressed || (phase !== 'ready' && phase !== 'go')) return;
@@ -210,6 +211,7 @@ export class ReflexBuzzer extends LitElement {
       }),
     );
   }
+  // endregion
 }
 
 if (!customElements.get('reflex-buzzer')) {

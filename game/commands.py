@@ -48,8 +48,8 @@ async def limit_rate() -> None:
 async def read_body() -> None:
     """Every command's body must be empty or one small JSON object, checked
     before any handler runs (even commands that need no fields)."""
-    if (request.content_length or 0) > MAX_BODY:
-        abort(413, "Request body too large.")
+    # Read before refusing (Quart caps reads at MAX_CONTENT_LENGTH): a client
+    # still sending its body would otherwise see the connection cut, not a 413.
     raw = await request.get_data(as_text=False)
     if len(raw) > MAX_BODY:
         abort(413, "Request body too large.")

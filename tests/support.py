@@ -101,6 +101,18 @@ def view_text(html: str) -> str:
     return " ".join(htmllib.unescape(text).split())
 
 
+def sse_events(body: str) -> list[tuple[str, str]]:
+    """The (event type, payload) pairs of a whole SSE body, the payload as Player keeps it."""
+    events = []
+    for block in re.split(r"\n\n+", body.strip()):
+        lines = block.splitlines()
+        kind = next((line[7:] for line in lines if line.startswith("event: ")), "")
+        data = [line[6:].removeprefix("elements ") for line in lines if line.startswith("data: ")]
+        if kind:
+            events.append((kind, "\n".join(data)))
+    return events
+
+
 class Player:
     """One browser tab: a cookie jar, Datastar POSTs and one live SSE stream."""
 
