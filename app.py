@@ -20,6 +20,7 @@ from game.relay import Relay
 from game.services import Services
 from game.store import Store, connect
 from game.timers import Timers
+from game.views import Snapshots
 
 REQUIRED_ASSETS = {
     "static/vendor/datastar.js": "run scripts/setup.sh (it fetches the pinned Datastar bundle)",
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         store = Store(connect(settings), settings)
         relay = Relay(store.redis, store.keys.lobby_channel() + ":process")
         await relay.start()
-        app.extensions["game"] = Services(store, relay, Timers(store), Presence(store))
+        app.extensions["game"] = Services(store, relay, Timers(store), Presence(store), Snapshots())
 
     @app.after_serving
     async def stop_services() -> None:

@@ -22,7 +22,7 @@ async def game_page(invite: str | None = None) -> str:
     assert pid is not None
     view = await load_view(services().store, pid, invite)
     stream_url = url_for("streams.stream", invite=invite) if invite else url_for("streams.stream")
-    return await render_template("game.html", view_html=await render_view(view, base_url=request.host_url), stream_url=stream_url)
+    return await render_template("game.html", view_html=await render_view(view, request.host_url), stream_url=stream_url)
 
 
 @bp.get("/")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 
 from redis.asyncio import Redis
@@ -30,8 +31,10 @@ class Mailbox:
         self.channels: frozenset[str] = frozenset()
         self.stream_id = stream_id
         self.evicted = False  # told to close: the player opened too many tabs
+        self.woken_at = 0.0
 
     def notify(self) -> None:
+        self.woken_at = time.monotonic()  # a read for this stream must start after this
         self._event.set()
 
     async def wait(self, timeout: float) -> bool:

@@ -10,6 +10,7 @@ from game.presence import Presence
 from game.relay import Relay
 from game.store import Store
 from game.timers import Timers
+from game.views import Snapshots
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Services:
     relay: Relay
     timers: Timers
     presence: Presence
+    snapshots: Snapshots
 
 
 def services() -> Services:

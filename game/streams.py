@@ -132,31 +132,36 @@ async def stream() -> DatastarResponse:
         return DatastarResponse(status=204)
     invite = request.args.get("invite", "").upper()
     app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
-    view_args = {"base_url": request.host_url}
     link = client_link()
-    body = player_stream(app, services(), link, pid, invite if ROOM_CODE.match(invite) else None, view_args)
+    body = player_stream(app, services(), link, pid, invite if ROOM_CODE.match(invite) else None, request.host_url)
     response = DatastarResponse(body)
     response.timeout = None  # this response lives as long as the tab does
     return response
 
 
-async def render_view(view: View, **extra: str) -> str:
-    return await render_template(f"screens/{view.screen}.html", **view.context, **extra)
+async def render_view(view: View, base_url: str) -> str:
+    shared = view.shared_renders
+    if shared is not None and base_url in shared:
+        return shared[base_url]
+    html = await render_template(f"screens/{view.screen}.html", **view.context, base_url=base_url)
+    if shared is not None:
+        shared[base_url] = html
+    return html
 
 
 async def player_stream(
-    app: Quart, svc: Services, link: ClientLink, pid: str, invite: str | None, view_args: dict[str, str]
+    app: Quart, svc: Services, link: ClientLink, pid: str, invite: str | None, base_url: str
 ) -> AsyncIterator[str]:
     # Not wrapped in stream_with_context, which leaves the inner generator
     # suspended when the response is closed: `aclosing` closes it at once, so
     # its `finally` (presence) runs now, not when the garbage collector runs.
-    async with app.app_context(), aclosing(_player_events(svc, link, pid, invite, view_args)) as events:
+    async with app.app_context(), aclosing(_player_events(svc, link, pid, invite, base_url)) as events:
         async for event in events:
             yield event
 
 
 async def _player_events(
-    svc: Services, link: ClientLink, pid: str, invite: str | None, view_args: dict[str, str]
+    svc: Services, link: ClientLink, pid: str, invite: str | None, base_url: str
 ) -> AsyncIterator[str]:
     conn = f"{now_ms():013d}-{secrets.token_urlsafe(6)}"  # sorts by opening time
     mailbox = Mailbox(conn)
@@ -167,18 +172,20 @@ async def _player_events(
         yield LIVE  # the page's connection indicator (a retry fires no other event)
         sent, go_marked = "", None
         next_beat = time.monotonic() + heartbeat
+        fresh_after = time.monotonic()
         while not link.gone:
             if mailbox.evicted:
                 yield SSE.patch_elements(await render_template("screens/evicted.html"), event_id=EVICTED)
                 return
-            view = await load_view(svc.store, pid, invite)
+            view = await load_view(svc.store, pid, invite, svc.snapshots, fresh_after)
             if view.channels != mailbox.channels:
                 # Watch first, then read again, so no change slips in between.
                 await svc.relay.watch(mailbox, view.channels)
+                fresh_after = time.monotonic()
                 continue
             if view.deadline:
                 svc.timers.ensure(*view.deadline)
-            html = await render_view(view, **view_args)
+            html = await render_view(view, base_url)
             if html != sent:
                 sent = html
                 yield SSE.patch_elements(html)
@@ -191,8 +198,10 @@ async def _player_events(
                 if view.wake_at_ms is not None:
                     timeout = min(timeout, (view.wake_at_ms - now_ms()) / 1000 + 0.05)
                 if await mailbox.wait(max(timeout, 0)):
+                    fresh_after = mailbox.woken_at
                     break
                 if time.monotonic() < next_beat:
+                    fresh_after = time.monotonic()
                     break  # a presence change is due: render again
                 yield HEARTBEAT
                 next_beat = time.monotonic() + heartbeat

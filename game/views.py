@@ -3,19 +3,26 @@
 A stream calls `load_view` whenever it is woken, renders the result, and lets
 Datastar's morph keep what did not change ("fat morph"). The view also says
 which channels can change it and which timers it depends on.
+
+Reads are shared: the streams of one process that wake for the same change of
+a room (or of the lobby) share one read of it through `Snapshots`; only the
+player's own record is read per stream, and spectators share one render.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from game.store import Store
 
 IN_MATCH = ("ready", "go", "results")
 PUBLIC_ROOMS_SHOWN = 30
 SPECTATORS_SHOWN = 40
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,6 +33,7 @@ class View:
     deadline: tuple[str, str, str, int] | None = None  # (code, rid, phase, at_ms) to fire
     wake_at_ms: int | None = None  # re-render then even without a message (presence)
     go_round: tuple[str, str] | None = None  # (code, rid): GO is shown to this player
+    shared_renders: dict[str, str] | None = None  # where viewers of identical views share the HTML
 
 
 @dataclass
@@ -39,72 +47,148 @@ class Member:
     result: str = ""  # this round: "213 ms", "false start", "no press", "pressed"
     rank: int | None = None
     points: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RoomSnapshot:
+    """Everything about a room that is the same for every viewer."""
+
+    room: dict[str, str]
+    seat_ids: list[str]
+    watcher_ids: list[str]
+    watcher_count: int
+    scores: dict[str, str]
+    presses: dict[str, str]
+    names: dict[str, str | None]
+    presence: dict[str, tuple[float | None, int]]  # seat -> (alive-until, open streams)
+    taken_ms: int
+    spectator_renders: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LobbySnapshot:
+    online: int
+    queue_len: int
+    rooms: list[dict[str, Any]]
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def load_view(store: Store, pid: str, invite: str | None = None) -> View:
-    k = store.keys
-    player = await store.redis.hgetall(k.player(pid))
+class Snapshots:
+    """Single-flight reads shared by this process's streams.
+
+    A read may serve a stream only if it started after the message that woke
+    that stream, so sharing never shows anyone an older state.
+    """
+
+    def __init__(self) -> None:
+        self._reads: dict[str, tuple[float, asyncio.Future[Any]]] = {}
+
+    async def get(self, key: str, fresh_after: float, read: Callable[[], Awaitable[T]]) -> T:
+        entry = self._reads.get(key)
+        if entry is None or entry[0] < fresh_after:
+            entry = (time.monotonic(), asyncio.ensure_future(read()))
+            self._reads[key] = entry
+            entry[1].add_done_callback(lambda _: self._forget(key, entry))
+        result: T = await asyncio.shield(entry[1])
+        return result
+
+    def _forget(self, key: str, entry: tuple[float, asyncio.Future[Any]]) -> None:
+        if self._reads.get(key) is entry:
+            del self._reads[key]
+
+
+async def load_view(
+    store: Store, pid: str, invite: str | None = None, snapshots: Snapshots | None = None, fresh_after: float = 0.0
+) -> View:
+    """This player's view; with `snapshots`, shared reads no older than `fresh_after` (monotonic)."""
+    snapshots = snapshots or Snapshots()
+    k, r = store.keys, store.redis
+    async with r.pipeline(transaction=False) as pipe:
+        pipe.hgetall(k.player(pid))
+        pipe.zscore(k.queue(), pid)
+        player, queued = await pipe.execute()
     mine = frozenset({k.player_channel(pid)})
     if not player.get("name"):
         return View("name", {}, mine)
-    code = player.get("room") or ""
-    if code:
-        room = await store.redis.hgetall(k.room(code))
+    if code := player.get("room"):
+        room = await snapshots.get(f"room:{code}", fresh_after, lambda: _read_room(store, code))
         if room:
-            return await _room_view(store, pid, player, room, mine | {k.room_channel(code)})
-    return await _lobby_view(store, pid, player, invite, mine | {k.lobby_channel()})
+            return _room_view(room, pid, mine | {k.room_channel(code)})
+    lobby = await snapshots.get("lobby", fresh_after, lambda: _read_lobby(store))
+    context = {
+        "name": player["name"],
+        "online": lobby.online,
+        "queue_len": lobby.queue_len,
+        "queued": queued is not None,
+        "rooms": lobby.rooms,
+        "invite": invite,
+        "invited": (await _read_rooms(store, [invite]) or [None])[0] if invite else None,
+    }
+    return View("lobby", context, mine | {k.lobby_channel()})
 
 
-async def _lobby_view(
-    store: Store, pid: str, player: dict[str, str], invite: str | None, channels: frozenset[str]
-) -> View:
+async def _read_lobby(store: Store) -> LobbySnapshot:
     k, r = store.keys, store.redis
     async with r.pipeline(transaction=False) as pipe:
         pipe.zcount(k.presence(), now_ms(), "+inf")
         pipe.zcard(k.queue())
-        pipe.zscore(k.queue(), pid)
         pipe.zrevrange(k.public(), 0, PUBLIC_ROOMS_SHOWN - 1)
-        online, queue_len, queued, codes = await pipe.execute()
-    if invite and invite not in codes:
-        codes = [invite, *codes]
-    async with r.pipeline(transaction=False) as pipe:
+        online, queue_len, codes = await pipe.execute()
+    rooms = [info for info in await _read_rooms(store, codes) if info["public"]]
+    return LobbySnapshot(online, queue_len, rooms)
+
+
+async def _read_rooms(store: Store, codes: list[str]) -> list[dict[str, Any]]:
+    """What the lobby shows of each room (rooms that no longer exist are left out)."""
+    k = store.keys
+    async with store.redis.pipeline(transaction=False) as pipe:
         for code in codes:
             pipe.hmget(k.room(code), "phase", "max", "public")
             pipe.zcard(k.seats(code))
             pipe.zcard(k.watchers(code))
         found = await pipe.execute()
-    rooms, invited = [], None
+    rooms = []
     for i, code in enumerate(codes):
         (phase, size, public), players, watchers = found[3 * i : 3 * i + 3]
-        if phase is None:
-            continue
-        info = {
-            "code": code,
-            "players": players,
-            "max": int(size),
-            "spectators": watchers,
-            "in_match": phase in IN_MATCH,
-            "open": phase not in IN_MATCH and players < int(size),
-        }
-        if code == invite:
-            invited = info
-        if public == "1":
-            rooms.append(info)
-    context = {
-        "name": player["name"],
-        "online": online,
-        "queue_len": queue_len,
-        "queued": queued is not None,
-        "rooms": rooms,
-        "invite": invite,
-        "invited": invited,
-    }
-    return View("lobby", context, channels)
+        if phase is not None:
+            rooms.append({
+                "code": code,
+                "players": players,
+                "max": int(size),
+                "spectators": watchers,
+                "public": public == "1",
+                "in_match": phase in IN_MATCH,
+                "open": phase not in IN_MATCH and players < int(size),
+            })
+    return rooms
+
+
+async def _read_room(store: Store, code: str) -> RoomSnapshot | None:
+    k, r, now = store.keys, store.redis, now_ms()
+    async with r.pipeline(transaction=False) as pipe:
+        pipe.hgetall(k.room(code))
+        pipe.zrange(k.seats(code), 0, -1)
+        pipe.zrange(k.watchers(code), 0, SPECTATORS_SHOWN - 1)
+        pipe.zcard(k.watchers(code))
+        pipe.hgetall(k.scores(code))
+        pipe.hgetall(k.round(code))
+        room, seat_ids, watcher_ids, watcher_count, scores, presses = await pipe.execute()
+    if not room:
+        return None
+    async with r.pipeline(transaction=False) as pipe:
+        for member in (*seat_ids, *watcher_ids):
+            pipe.hget(k.player(member), "name")
+        for member in seat_ids:
+            pipe.zscore(k.presence(), member)
+            pipe.zcount(k.conns(member), now, "+inf")
+        found = await pipe.execute()
+    names = dict(zip((*seat_ids, *watcher_ids), found))
+    alive = found[len(names):]
+    presence = {member: (alive[2 * i], alive[2 * i + 1]) for i, member in enumerate(seat_ids)}
+    return RoomSnapshot(room, seat_ids, watcher_ids, watcher_count, scores, presses, names, presence, now)
 
 
 def _presence(until: float | None, live_conns: int, now: int) -> str:
@@ -123,39 +207,22 @@ def _result_text(press: str | None, phase: str) -> str:
     return f"{press} ms"
 
 
-async def _room_view(
-    store: Store, pid: str, player: dict[str, str], room: dict[str, str], channels: frozenset[str]
-) -> View:
-    k, r, code, now = store.keys, store.redis, room["code"], now_ms()
-    async with r.pipeline(transaction=False) as pipe:
-        pipe.zrange(k.seats(code), 0, -1)
-        pipe.zrange(k.watchers(code), 0, SPECTATORS_SHOWN - 1)
-        pipe.zcard(k.watchers(code))
-        pipe.hgetall(k.scores(code))
-        pipe.hgetall(k.round(code))
-        seat_ids, watcher_ids, watcher_count, scores, presses = await pipe.execute()
-    async with r.pipeline(transaction=False) as pipe:
-        for member in (*seat_ids, *watcher_ids):
-            pipe.hget(k.player(member), "name")
-        for member in seat_ids:
-            pipe.zscore(k.presence(), member)
-            pipe.zcount(k.conns(member), now, "+inf")
-        found = await pipe.execute()
-    names = dict(zip((*seat_ids, *watcher_ids), found))
-    phase, host = room["phase"], room.get("host", "")
+def _room_view(snap: RoomSnapshot, pid: str, channels: frozenset[str]) -> View:
+    room, presses, now = snap.room, snap.presses, snap.taken_ms
+    code, phase, host = room["code"], room["phase"], room.get("host", "")
     showing_results = phase in ("results", "final")
     players: list[Member] = []
     wake_at: int | None = None
-    for i, member in enumerate(seat_ids):
-        until, live = found[len(names) + 2 * i : len(names) + 2 * i + 2]
+    for member in snap.seat_ids:
+        until, live = snap.presence[member]
         press = presses.get(f"p:{member}")
         m = Member(
             pid=member,
-            name=names[member] or "?",
+            name=snap.names[member] or "?",
             you=member == pid,
             host=member == host,
             presence=_presence(until, live, now),
-            score=int(scores.get(member, 0)),
+            score=int(snap.scores.get(member, 0)),
             # Before results, others only see *that* someone pressed, not the time.
             result=_result_text(press, phase) if showing_results or member == pid else
             ("pressed" if press else ""),
@@ -165,11 +232,9 @@ async def _room_view(
         if m.presence == "reconnecting" and until is not None:
             wake_at = min(wake_at or int(until), int(until))
         players.append(m)
-    spectators = [Member(pid=w, name=names[w] or "?", you=w == pid) for w in watcher_ids]
     me = next((m for m in players if m.you), None)
     board = sorted(players, key=lambda m: -m.score)
     standings = _ranks([m.score for m in board])
-    winners = [m for m in players if m.rank == 1]
     context = {
         "room": room,
         "code": code,
@@ -179,14 +244,14 @@ async def _room_view(
         "rounds": int(room.get("rounds", 5)),
         "rid": room.get("rid", ""),
         "players": players,
-        "spectators": spectators,
-        "spectator_count": watcher_count,
+        "spectators": [Member(pid=w, name=snap.names[w] or "?", you=False) for w in snap.watcher_ids],
+        "spectator_count": snap.watcher_count,
         "me": me,
         "is_player": me is not None,
         "is_host": host == pid,
-        "host_name": names.get(host) or "",
+        "host_name": snap.names.get(host) or "",
         "board": list(zip(standings, board)),
-        "winners": winners,
+        "winners": [m for m in players if m.rank == 1],
         "max": int(room["max"]),
         "public": room.get("public") == "1",
         "buzzer_phase": {"ready": "ready", "go": "go", "results": "done"}.get(phase, "idle"),
@@ -196,7 +261,9 @@ async def _room_view(
     if deadline_field and room.get(deadline_field):
         deadline = (code, room["rid"], phase, int(room[deadline_field]))
     go_round = (code, room["rid"]) if phase == "go" and me is not None else None
-    return View("room", context, channels, deadline, wake_at, go_round)
+    # Everyone without a seat (spectators) sees exactly the same page.
+    shared = snap.spectator_renders if me is None and host != pid else None
+    return View("room", context, channels, deadline, wake_at, go_round, shared)
 
 
 def _ranks(sorted_scores: list[int]) -> list[int]:
