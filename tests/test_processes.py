@@ -89,3 +89,25 @@ async def test_the_embedded_redis_runs_the_game_without_any_service(players):
     finally:
         if saved is not None:
             os.environ["REDIS_URL"] = saved
+
+
+async def test_streams_are_gzipped_with_a_window_across_events(server, players):
+    code_owner, other = await new_players(server, players, "Ann", "Bob")
+    await code_owner.post("/rooms", {"public": True})
+    await code_owner.wait_for(lambda t: "Room" in t)
+    code = room_code_of(code_owner)
+    async with httpx.AsyncClient(base_url=server.url, cookies=other.client.cookies) as client:
+        async with client.stream("GET", "/stream", headers={"Accept-Encoding": "gzip"}) as response:
+            assert response.headers["content-encoding"] == "gzip"
+            decoded = 0
+            changes = iter(range(2, 12))
+            await other.post(f"/rooms/{code}/join", {"role": "player"})
+            async for chunk in response.aiter_text():
+                decoded += len(chunk.encode())
+                if "Kick" in chunk or "rounds" in chunk:
+                    rounds = next(changes, None)
+                    if rounds is None:
+                        break
+                    await code_owner.post(f"/rooms/{code}/settings", {"rounds": rounds})
+            # Each view is mostly the one before: far fewer bytes go over the wire.
+            assert response.num_bytes_downloaded * 5 < decoded
