@@ -33,6 +33,8 @@ COPY app.py ./
 COPY game ./game
 COPY templates ./templates
 COPY static ./static
+# The tutorial's source panel shows the buzzer's source, read from this file.
+COPY components ./components
 COPY --from=buzzer /build/static/build ./static/build
 
 # The code stays root-owned and read-only to the server; only instance/ (a
