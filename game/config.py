@@ -43,6 +43,7 @@ class Settings:
     heartbeat_s: float = 15.0
     send_timeout_s: float = 10.0  # a stream whose client takes no data for this long is dropped
     reconnect_grace_ms: int = 10000  # "reconnecting" before a player counts as gone
+    lobby_presence_ms: int = 1000  # the lobby's online count follows comings and goings this often
     room_ttl_s: int = 900  # an abandoned room's keys expire after this
     rate_limit: tuple[int, int] = (40, 5)  # at most this many commands per player per this many seconds
     max_streams: int = 6  # open tabs per player; opening one more closes the oldest

@@ -14,6 +14,7 @@ TEMPLATES: dict[str, str] = {
     "conns": "conns:{}",  # zset: stream id -> alive-until (ms), per player
     "rate": "rate:{}",  # counter: a player's commands in the current window
     "queue": "queue",  # zset: player id -> enqueue order
+    "lobby_tick": "lobby:tick",  # flag: the lobby was woken for presence lately
     "queue_seq": "queue:seq",  # counter for queue order
     "public": "rooms:public",  # zset: room code -> created (ms)
     "room": "room:{}",  # hash: the room and its current round

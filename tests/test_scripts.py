@@ -154,6 +154,17 @@ async def test_an_abandoned_room_expires(store):
             assert 0 < await store.redis.ttl(key) <= store.settings.room_ttl_s
 
 
+async def test_comings_and_goings_wake_the_lobby_at_most_once_a_window(store):
+    pubsub = store.redis.pubsub()
+    await pubsub.subscribe(store.keys.lobby_channel())
+    results = [await store.run("connect", pid=pid, conn="c", alive_ms=60_000) for pid in PIDS]
+    assert [bool(r.get("lobby_later")) for r in results] == [False, True, True, True]
+    received = [await pubsub.get_message(timeout=0.2) for _ in range(6)]
+    messages = [m for m in received if m and m["type"] == "message"]
+    assert len(messages) == 1  # the others are caught up by the caller after the window
+    await pubsub.aclose()
+
+
 async def test_the_secret_delay_is_drawn_within_the_rules(redis_url):
     from game.timers import Timers
 

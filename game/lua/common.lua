@@ -13,11 +13,23 @@ local function int(n) return string.format('%d', n) end
 
 -- Channels to wake once the script's writes are done.
 local CHANGED = {}
+local LOBBY_LATER = false  -- see presence_changed_lobby
 local function notify(channel) CHANGED[channel] = true end
 
 local function finish(result)
   for channel in pairs(CHANGED) do redis.call('PUBLISH', channel, int(NOW)) end
+  if LOBBY_LATER and not CHANGED[K.ch_lobby()] then result.lobby_later = true end
   return cjson.encode(result)
+end
+
+-- Comings and goings change only the lobby's "online" count: wake the lobby
+-- for them at most once per window; the caller is told to catch up after it.
+local function presence_changed_lobby()
+  if redis.call('SET', K.lobby_tick(), '1', 'NX', 'PX', A.lobby_presence_ms) then
+    notify(K.ch_lobby())
+  else
+    LOBBY_LATER = true
+  end
 end
 
 local function fail(status, message)

@@ -17,7 +17,7 @@ redis.call('ZREMRANGEBYSCORE', K.presence(), '-inf', NOW - 3600000)
 local code = player_room(A.pid)
 if code then keep_room(code) end
 if not was_online then
-  notify(K.ch_lobby())
+  presence_changed_lobby()
   if code then notify(K.ch_room(code)) end
 end
 return finish({ok = true})

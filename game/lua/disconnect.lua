@@ -4,7 +4,7 @@ redis.call('ZREM', K.conns(A.pid), A.conn)
 redis.call('ZREMRANGEBYSCORE', K.conns(A.pid), '-inf', NOW)
 if redis.call('ZCARD', K.conns(A.pid)) == 0 then
   redis.call('ZADD', K.presence(), NOW + A.grace_ms, A.pid)
-  notify(K.ch_lobby())
+  presence_changed_lobby()
   local code = player_room(A.pid)
   if code then notify(K.ch_room(code)) end
 end

@@ -2,7 +2,7 @@
 -- and a room that is not mid-match. Mid-match they keep the seat (they may
 -- come back) but hand over the host role. A no-op if they came back.
 if is_online(A.pid) then return finish({ok = true}) end
-notify(K.ch_lobby())  -- one fewer online
+presence_changed_lobby()  -- one fewer online
 leave_queue(A.pid)
 local code = player_room(A.pid)
 if code then
