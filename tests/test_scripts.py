@@ -18,7 +18,9 @@ PIDS = [f"player{i}".ljust(22, "x") for i in range(4)]
 
 @pytest.fixture
 async def store(redis_url: str, redis: Redis):
-    settings = load_settings(redis_url=redis_url, secret_key="k", results_pause_ms=50, round_timeout_ms=3000)
+    # A key prefix of its own: the suite's app server shares this Redis and publishes too.
+    settings = load_settings(redis_url=redis_url, secret_key="k", results_pause_ms=50, round_timeout_ms=3000,
+                             key_prefix="scripts:")
     client = Redis.from_url(redis_url, decode_responses=True)
     yield Store(client, settings)
     await client.aclose()
