@@ -1,0 +1,346 @@
+"""python -m bench [arena|burst|idle|all ...] [--workers N] [--size ...] [--smoke] [--out DIR]
+
+For each scenario, in one invocation and with the same client code, the
+bench runs the game (Hypercorn), then the peer (Starlette + sse-starlette +
+uvicorn, bench/peer.py) and the ceiling (bare asyncio fan-out,
+bench/ceiling.py), each on a fresh process and a flushed Redis, and writes
+report.json, report.txt and latency.png to --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from redis.asyncio import Redis
+
+from bench import procs, report
+from bench.client import Net, Tally
+from bench.scenarios import SCENARIOS, Sizes, Timings
+
+FAST = {"READY_MIN_MS": "400", "READY_MAX_MS": "700", "ROUND_TIMEOUT_MS": "1500", "RESULTS_PAUSE_MS": "600"}
+REAL = {"READY_MIN_MS": "1500", "READY_MAX_MS": "4000", "ROUND_TIMEOUT_MS": "3000", "RESULTS_PAUSE_MS": "4000"}
+SMOKE = Sizes(rooms=2, per_room=3, spectators=20, idle=50, rounds=2, seconds=0.5, idle_seconds=1.0,
+              settings_changes=2, quiet_s=0.3)
+KEY_PREFIX = "rb:"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                   help="arena, burst, idle or all (default: all)")
+    p.add_argument("--targets", default="game,peer,ceiling", help="comma-separated: game, peer, ceiling")
+    p.add_argument("--workers", type=int, default=1, help="server worker processes (game and peer)")
+    p.add_argument("--size", action="append", default=[], metavar="SCENARIO=SIZE",
+                   help="arena=RxP (rooms x tabs per room), burst=S (spectators), idle=N; repeatable")
+    p.add_argument("--rounds", type=int, help="rounds per match (default 5)")
+    p.add_argument("--seconds", type=float, help="arena: start new matches for this long (default 30)")
+    p.add_argument("--idle-seconds", type=float, help="idle: the measured window (default 20)")
+    p.add_argument("--timings", choices=["real", "fast"], help="game pacing (default real; fast with --smoke)")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes: proves the harness works")
+    p.add_argument("--out", type=Path, default=Path("bench-results"), help="where the report goes")
+    p.add_argument("--redis-url", help="use this Redis instead of starting one (it gets flushed!)")
+    p.add_argument("--game-url", help="use this running game (needs --redis-url; no CPU/RSS figures)")
+    p.add_argument("--peer-url", help="use this running peer (needs --redis-url)")
+    p.add_argument("--ceiling-url", help="use this running ceiling")
+    args = p.parse_args(argv)
+    if unknown := set(args.scenarios) - {"all", *SCENARIOS}:
+        p.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    return args
+
+
+def sizes_from(args: argparse.Namespace) -> Sizes:
+    sizes = Sizes(**vars(SMOKE)) if args.smoke else Sizes()
+    for item in args.size:
+        scenario, _, value = item.partition("=")
+        if scenario == "arena":
+            rooms, _, per_room = value.lower().partition("x")
+            sizes.rooms, sizes.per_room = int(rooms), int(per_room or sizes.per_room)
+        elif scenario == "burst":
+            sizes.spectators = int(value)
+        elif scenario == "idle":
+            sizes.idle = int(value)
+        else:
+            raise SystemExit(f"--size {item}: expected arena=RxP, burst=S or idle=N")
+    for name in ("rounds", "seconds", "idle_seconds"):
+        if getattr(args, name) is not None:
+            setattr(sizes, name, getattr(args, name))
+    if not 1 <= sizes.rounds <= 19:
+        raise SystemExit("--rounds must be from 1 to 19")
+    return sizes
+
+
+def size_label(scenario: str, sizes: Sizes) -> str:
+    if scenario == "arena":
+        players = min(sizes.per_room, 8)
+        return f"{sizes.rooms} rooms x ({players} players + {sizes.per_room - players} spectators)"
+    if scenario == "burst":
+        return f"8 players + {sizes.spectators} spectators"
+    return f"{sizes.idle} idle tabs in the lobby"
+
+
+class Target:
+    """One server under test, started fresh for each scenario (or a given URL)."""
+
+    def __init__(self, name: str, args: argparse.Namespace, redis_url: str, env: dict[str, str]) -> None:
+        self.name, self.args, self.redis_url, self.env = name, args, redis_url, env
+
+    @contextlib.contextmanager
+    def serve(self, payload: int) -> Iterator[procs.Server | str]:
+        given = getattr(self.args, f"{self.name}_url")
+        if given:
+            yield given
+            return
+        port = procs.free_port()
+        url = f"http://127.0.0.1:{port}"
+        if self.name == "game":
+            cmd, marker = procs.game_command(port, self.args.workers), "Running on"
+        elif self.name == "peer":
+            cmd, marker = procs.peer_command(port, self.args.workers) + ["--no-access-log"], "Uvicorn running on"
+        else:
+            cmd, marker = procs.ceiling_command(port) + ["--payload", str(payload)], "ceiling listening"
+        with procs.start(self.name, cmd, self.env, url, marker) as server:
+            try:
+                yield server
+            finally:
+                self.args.out.mkdir(parents=True, exist_ok=True)
+                (self.args.out / f"{self.name}.log").write_text("".join(server.log[-500:]))
+
+
+async def commandstats(redis: Redis | None) -> dict[str, int]:
+    if redis is None:
+        return {}
+    info = await redis.info("commandstats")
+    return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in info.items()}
+
+
+async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Timings, payload: int,
+                  samples: dict[tuple[str, str], dict[str, list[float]]]) -> dict[str, Any]:
+    uses_redis = target.name != "ceiling"
+    redis = Redis.from_url(target.redis_url, decode_responses=True) if uses_redis else None
+    if redis is not None:
+        await redis.flushall()
+    tally = Tally()
+    stamp_calls = 0
+
+    with target.serve(payload) as server:
+        url = server.url if isinstance(server, procs.Server) else server
+        pids = server.pids() if isinstance(server, procs.Server) else []
+        redis_pids = [REDIS.proc.pid] if uses_redis and REDIS is not None else []
+        base = procs.read_usage(pids)
+
+        async def go_stamp(code: str, round_no: int) -> float | None:
+            nonlocal stamp_calls
+            if redis is not None:
+                stamp_calls += 1
+                started, rnd = await redis.hmget(f"{KEY_PREFIX}room:{code}", "go_started", "round")
+                return int(started) / 1000 if started and rnd and int(rnd) == round_no else None
+            assert net.session is not None
+            async with net.session.get(f"/_stamp/{code}") as resp:
+                data = await resp.json(content_type=None)
+            return float(data["go_started"]) if data and data.get("round") == round_no else None
+
+        scenario = SCENARIOS[scenario_name](sizes, timings)
+        async with Net(url, tally, go_stamp) as net:
+            t0 = time.monotonic()
+            setup_error = ""
+            try:
+                await scenario.setup(net)
+            except (RuntimeError, TimeoutError, aiohttp.ClientError) as err:
+                setup_error = f"setup failed: {type(err).__name__}: {err}"
+            setup_s = time.monotonic() - t0
+            settled = await quiet(scenario.clients, sizes.quiet_s, 120 if not setup_error else 0)
+            pids = server.pids() if isinstance(server, procs.Server) else []
+            connected = procs.read_usage(pids)
+            stats0 = await commandstats(redis)
+            events0, wire0, text0 = tally.events, tally.wire_bytes, tally.text_bytes
+            redis0 = procs.read_usage(redis_pids).cpu_s
+            client0 = procs.self_cpu_s()
+            tally.recording = True
+            t1 = time.monotonic()
+            with procs.Sampler(pids) as sampler:
+                if not setup_error:
+                    await scenario.play()
+            window_s = time.monotonic() - t1
+            tally.recording = False
+            after = procs.read_usage(pids)
+            stats1 = await commandstats(redis)
+            client_cpu = procs.self_cpu_s() - client0
+            redis_cpu = procs.read_usage(redis_pids).cpu_s - redis0
+            events, wire, text = tally.events - events0, tally.wire_bytes - wire0, tally.text_bytes - text0
+            await quiet(scenario.clients, sizes.quiet_s, 30)  # late views still resolve pending changes
+            reached = scenario.reached_final()
+            go = collect_go(scenario, tally)
+            for c in scenario.clients:
+                c.expire_pending()
+    if redis is not None:
+        await redis.aclose()
+
+    delta = {k: v - stats0.get(k, 0) for k, v in stats1.items() if k not in ("info", "flushall")}
+    delta["hmget"] = delta.get("hmget", 0) - stamp_calls
+    delta = {k: v for k, v in delta.items() if v > 0}
+    redis_total = sum(delta.values())
+    game_commands = sum(tally.commands.values())
+    fanout_all = [s for v in tally.fanout.values() for s in v]
+    rtt_all = [s for v in tally.rtt.values() for s in v]
+    samples[(scenario_name, target.name)] = {"fanout": fanout_all, "go": go}
+    cpu_s = after.cpu_s - connected.cpu_s if pids else None
+    clients = len(scenario.clients)
+    result: dict[str, Any] = {
+        "scenario": scenario_name,
+        "target": target.name,
+        "size": size_label(scenario_name, sizes),
+        "clients": clients,
+        "reached_final": reached,
+        "clients_final": f"{clients} ({reached})",
+        "setup_error": setup_error,
+        "setup_s": round(setup_s, 1),
+        "settled_before_window": settled,  # no view for quiet_s before measuring (idle: the lobby calmed down)
+        "window_s": round(window_s, 1),
+        "fanout": report.summary(fanout_all),
+        "fanout_by_command": {k: report.summary(v) for k, v in tally.fanout.items()},
+        "go": report.summary(go),
+        "rtt": report.summary(rtt_all),
+        "rtt_by_command": {k: report.summary(v) for k, v in tally.rtt.items()},
+        "commands": dict(tally.commands),
+        "events": events,
+        "delivery_rate": round(events / window_s, 1) if window_s else None,
+        "bytes_per_update": round(wire / events) if events else None,
+        "text_bytes_per_update": round(text / events) if events else None,
+        "server_cpu_s": round(cpu_s, 2) if cpu_s is not None else None,
+        "server_cpu_share": round(cpu_s / window_s, 2) if cpu_s is not None and window_s else None,
+        "cpu_ms_per_event": round(cpu_s * 1000 / events, 3) if cpu_s is not None and events else None,
+        "server_rss_before_mb": round(base.rss_bytes / 2**20, 1) if pids else None,
+        "server_peak_rss_mb": round(sampler.peak / 2**20, 1) if pids else None,
+        "rss_per_conn_kb": round((connected.rss_bytes - base.rss_bytes) / 1024 / clients, 1)
+        if pids and clients else None,
+        "redis_cpu_s": round(redis_cpu, 2) if redis_pids else None,
+        "redis_commands": redis_total if redis else None,
+        "redis_per_command": round(redis_total / game_commands, 1) if redis and game_commands else None,
+        "redis_per_s": round(redis_total / window_s, 1) if redis and window_s else None,
+        "redis_top": dict(sorted(delta.items(), key=lambda kv: -kv[1])[:12]),
+        "client_cpu_s": round(client_cpu, 2),
+        "errors": dict(tally.errors),
+        "errors_total": sum(tally.errors.values()),
+        "gaps": tally.gaps,
+        "disconnects": tally.disconnects,
+    }
+    print(f"  {scenario_name}/{target.name}: {clients} tabs, {reached} reached the final state, "
+          f"fan-out p99 {result['fanout']['p99']} ms, GO p99 {result['go']['p99']} ms, "
+          f"errors {result['errors_total']}, setup {setup_s:.1f}s, window {window_s:.1f}s "
+          f"{setup_error}", flush=True)
+    return result
+
+
+def collect_go(scenario: Any, tally: Tally) -> list[float]:
+    """Server-stamped GO latencies; a tab of the room that never showed that GO is a gap."""
+    latencies: list[float] = []
+    for room in getattr(scenario, "rooms", []):
+        for key, stamp in room.go_stamps.items():
+            if stamp is None:
+                continue
+            arrivals = room.go_arrivals.get(key, [])
+            latencies.extend(arrival - stamp for _, arrival in arrivals)
+            seen = {c for c, _ in arrivals}
+            tally.gaps += sum(1 for c in room.members if c not in seen)
+    return latencies
+
+
+async def quiet(clients: list[Any], quiet_s: float, limit_s: float) -> bool:
+    """Wait (bounded) until no tab has received a view for `quiet_s`; False if it never got quiet."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        latest = max((c.last_event for c in clients), default=0.0)
+        idle_for = time.time() - latest
+        if idle_for >= quiet_s:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(quiet_s - idle_for + 0.01)
+
+
+REDIS: procs.Server | None = None
+
+
+async def run_all(args: argparse.Namespace) -> int:
+    global REDIS
+    sizes = sizes_from(args)
+    pace = FAST if (args.timings or ("fast" if args.smoke else "real")) == "fast" else REAL
+    timings = Timings(int(pace["READY_MAX_MS"]) / 1000, int(pace["ROUND_TIMEOUT_MS"]) / 1000,
+                      int(pace["RESULTS_PAUSE_MS"]) / 1000)
+    scenarios = list(SCENARIOS) if not args.scenarios or "all" in args.scenarios else list(dict.fromkeys(args.scenarios))
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if unknown := set(targets) - set(report.TARGETS):
+        raise SystemExit(f"unknown targets: {', '.join(sorted(unknown))}")
+    fd_limit = procs.raise_fd_limit()
+    load_before = [round(x, 2) for x in os.getloadavg()]  # other work on the machine skews every figure
+    results: list[dict[str, Any]] = []
+    samples: dict[tuple[str, str], dict[str, list[float]]] = {}
+    with contextlib.ExitStack() as stack:
+        if args.redis_url:
+            redis_url = args.redis_url
+        else:
+            REDIS = stack.enter_context(procs.redis_server())
+            redis_url = REDIS.url
+        env = {**pace, "REDIS_URL": redis_url, "SECRET_KEY": "bench-secret-key", "KEY_PREFIX": KEY_PREFIX}
+        for scenario in scenarios:
+            print(f"{scenario}: {size_label(scenario, sizes)}", flush=True)
+            payload = 3000
+            for name in targets:
+                result = await run_one(scenario, Target(name, args, redis_url, env), sizes, timings, payload,
+                                       samples)
+                results.append(result)
+                report.write(results, meta_of(args, pace, fd_limit, load_before), args.out, samples)  # so far
+                if name == "game" and result["text_bytes_per_update"]:
+                    payload = int(result["text_bytes_per_update"])  # the ceiling sends as much
+    text = report.write(results, meta_of(args, pace, fd_limit, load_before), args.out, samples)
+    print("\n" + text)
+    print(f"report: {args.out / 'report.json'}, {args.out / 'report.txt'}, {args.out / 'latency.png'}")
+    failed = [r for r in results if r["reached_final"] != r["clients"] or r["setup_error"]]
+    return 1 if failed else 0
+
+
+def meta_of(args: argparse.Namespace, pace: dict[str, str], fd_limit: int, load_before: list[float]) -> dict[str, Any]:
+    return {
+        "command": " ".join(["python -m bench", *sys.argv[1:]]),
+        "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+        "code": _git_version(),
+        "workers": args.workers,
+        "timings": pace,
+        "fd_limit": fd_limit,
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "notes": [
+            "fan-out: client clock just before the POST -> the first event on each tab that shows the change "
+            "(includes the command's round trip)",
+            "GO: Redis TIME at the GO transition (room go_started) -> the tab has the GO event (server-stamped)",
+            "bytes per update: HTTP body bytes received per view event, before decompression (incl. heartbeats)",
+            "redis commands exclude the bench's own INFO/HMGET/FLUSHALL",
+        ],
+    }
+
+
+def _git_version() -> str:
+    """Which code was measured: the commit, and whether the work tree had changes."""
+    try:
+        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=procs.ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    return asyncio.run(run_all(args))
+

@@ -1,0 +1,346 @@
+"""Simulated browser tabs: a session cookie, Datastar POSTs and one SSE stream.
+
+All tabs of a run share one aiohttp session (one connection pool, no cookie
+jar: each tab sends its own cookie), so thousands of streams cost one process
+little. A tab keeps only its latest view and the few facts the scenarios read
+from it: the room phase, the buzzer's round, the round number, who pressed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import json
+import random
+import re
+import time
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+try:  # only if installed: then the streams may be brotli-compressed too
+    import brotli  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the machine
+    brotli = None
+
+ACCEPT_ENCODING = "gzip, deflate" + (", br" if brotli else "")
+DATASTAR = {"Datastar-Request": "true", "Content-Type": "application/json"}
+
+PHASE = re.compile(r'data-phase="(\w+)"')
+BUZZER = re.compile(r'<reflex-buzzer id="buzzer" phase="(\w+)" round="(\d*)"')
+ROUND = re.compile(r"Round (\d+) of (\d+)")
+ROUNDS_SHOWN = re.compile(r'<option value="(\d+)" selected|<p>(\d+) rounds?\.')
+ROW = re.compile(r'<span class="name">([^<]*)</span>.*?<td class="result">([^<]*)', re.S)
+ROOM_CODE = re.compile(r'id="room-code">([A-Z0-9]{5})<')
+MAX_RECONNECTS = 20
+RECONNECT_DELAY_S = 1.0  # Datastar's default retry interval
+GAP_AFTER_S = 12.0  # a change not shown this long after its command is a gap
+
+
+@dataclass
+class Tally:
+    """What one scenario run on one target measured (times in seconds)."""
+
+    fanout: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    go: list[float] = field(default_factory=list)
+    rtt: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    commands: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    gaps: int = 0
+    disconnects: int = 0
+    events: int = 0
+    wire_bytes: int = 0  # HTTP body bytes as received (before any decompression)
+    text_bytes: int = 0  # the same, decompressed
+    recording: bool = False  # latency samples are kept only in the measured window
+
+    def error(self, what: str) -> None:
+        self.errors[what] += 1
+
+
+@dataclass
+class Room:
+    code: str = ""
+    members: list[Client] = field(default_factory=list)
+    match_no: int = 0
+    go_stamps: dict[tuple[int, int], float | None] = field(default_factory=dict)
+    go_arrivals: dict[tuple[int, int], list[tuple[Client, float]]] = field(default_factory=lambda: defaultdict(list))
+
+
+class Net:
+    """The shared HTTP session of all tabs and the target they talk to."""
+
+    def __init__(self, base_url: str, tally: Tally, go_stamp: Callable[[str, int], Any]) -> None:
+        self.base_url = base_url
+        self.tally = tally
+        self.go_stamp = go_stamp  # async (room code, round) -> server's GO time in s, or None
+        self.session: aiohttp.ClientSession | None = None
+        self.closing = False
+        self.clients: list[Client] = []  # every tab made, so all are closed even after a failed setup
+
+    async def __aenter__(self) -> Net:
+        # Idle pooled connections are dropped before the servers' keep-alive
+        # timeout (Hypercorn's and uvicorn's: 5 s), so a POST never races a close.
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=2, enable_cleanup_closed=True)
+        self.session = aiohttp.ClientSession(
+            self.base_url, connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.closing = True
+        await asyncio.gather(*(c.stop_stream() for c in self.clients))
+        assert self.session is not None
+        await self.session.close()
+
+
+class Client:
+    """One browser tab."""
+
+    def __init__(self, net: Net, name: str, role: str = "player") -> None:
+        self.net = net
+        net.clients.append(self)
+        self.name = name
+        self.role = role
+        self.room: Room | None = None
+        self.cookie = ""
+        self.html = ""
+        self.screen = ""  # "name", "lobby" or "room"
+        self.phase = ""  # the room's phase: lobby, ready, go, results, final
+        self.buzz_phase = ""
+        self.rid = ""
+        self.round_no = 0
+        self.finals = 0  # how many times this tab has shown final scores
+        self.auto_buzz = False
+        self.buzzed: set[str] = set()
+        self.pending: list[tuple[str, object, float]] = []  # (kind, what, command sent at)
+        self.last_event = 0.0
+        self.stream_task: asyncio.Task[None] | None = None
+        self._waiters: list[tuple[Callable[[Client], bool], asyncio.Future[bool]]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        assert self.net.session is not None
+        return self.net.session
+
+    # -- commands ---------------------------------------------------------
+
+    async def open(self) -> None:
+        """GET / like a page load: the answer carries the session cookie."""
+        async with self.session.get("/", timeout=aiohttp.ClientTimeout(total=60)) as resp:
+            await resp.read()
+            if resp.status != 200:
+                self.net.tally.error(f"GET / {resp.status}")
+                raise RuntimeError(f"GET / answered {resp.status}")
+            self.cookie = "; ".join(f"{k}={m.value}" for k, m in resp.cookies.items())
+
+    async def post(self, path: str, body: dict[str, Any], kind: str) -> int:
+        """A Datastar POST; returns the status. The round trip is recorded per kind."""
+        tally = self.net.tally
+        headers = {**DATASTAR, "Cookie": self.cookie}
+        sent = time.perf_counter()
+        try:
+            async with self.session.post(path, data=json.dumps(body), headers=headers,
+                                         timeout=aiohttp.ClientTimeout(total=60)) as resp:
+                await resp.read()
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError) as err:
+            tally.error(f"{kind}: {type(err).__name__}")
+            return 0
+        if tally.recording:
+            tally.rtt[kind].append(time.perf_counter() - sent)
+            tally.commands[kind] += 1
+        if status >= 300:
+            tally.error(f"{kind} {status}")
+        return status
+
+    async def command(self, path: str, body: dict[str, Any], kind: str, expect: object = None) -> int:
+        """A command whose effect every tab in the room should show: each tab
+        times it from this send (so the figure includes the command's round trip)."""
+        sent = time.time()
+        if self.net.tally.recording and self.room:
+            for member in self.room.members:
+                member.pending.append((kind, expect, sent))
+        return await self.post(path, body, kind)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _buzz(self, rid: str, ms: int) -> None:
+        assert self.room
+        await self.command(f"/rooms/{self.room.code}/buzz", {"round": rid, "ms": ms, "early": False}, "buzz",
+                           expect=self.name)
+
+    # -- the stream -------------------------------------------------------
+
+    async def start_stream(self, timeout: float = 60) -> None:
+        """Open the tab's stream; returns once the server answered 200."""
+        started: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.stream_task = asyncio.ensure_future(self._read(started))
+        try:
+            await asyncio.wait_for(asyncio.shield(started), timeout)
+        except BaseException:
+            await self.stop_stream()  # a retry opens a fresh stream, never a second one
+            raise
+
+    async def stop_stream(self) -> None:
+        if self.stream_task:
+            self.stream_task.cancel()
+            await asyncio.gather(self.stream_task, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _read(self, started: asyncio.Future[None]) -> None:
+        """The stream, reopened like Datastar's retry does (counted as a disconnect)."""
+        tally = self.net.tally
+        headers = {"Cookie": self.cookie, "Accept": "text/event-stream", "Accept-Encoding": ACCEPT_ENCODING}
+        for attempt in range(MAX_RECONNECTS + 1):
+            if attempt:
+                await asyncio.sleep(RECONNECT_DELAY_S)
+            try:
+                async with self.session.get("/stream", headers=headers,
+                                            timeout=aiohttp.ClientTimeout(total=None, sock_connect=60)) as resp:
+                    if resp.status != 200:
+                        tally.error(f"stream {resp.status}")
+                        if not started.done():
+                            started.set_exception(RuntimeError(f"stream answered {resp.status}"))
+                            return
+                        continue
+                    if not started.done():
+                        started.set_result(None)
+                    await self._events(resp)
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # noqa: BLE001 - any end of a stream is counted, not raised
+                if not started.done():
+                    started.set_exception(err)
+                    return
+                tally.error(f"stream: {type(err).__name__}")
+            if self.net.closing:
+                return
+            tally.disconnects += 1
+
+    async def _events(self, resp: aiohttp.ClientResponse) -> None:
+        tally = self.net.tally
+        inflate = _decompressor(resp.headers.get("Content-Encoding", ""))
+        text = codecs.getincrementaldecoder("utf-8")()
+        buf = ""
+        async for chunk in resp.content.iter_any():
+            arrival = time.time()
+            tally.wire_bytes += len(chunk)
+            raw = inflate(chunk) if inflate else chunk
+            tally.text_bytes += len(raw)
+            buf += text.decode(raw)
+            while (end := buf.find("\n\n")) >= 0:
+                event, buf = buf[:end], buf[end + 2:]
+                if event.startswith("event: datastar-patch-elements"):
+                    self._view(event, arrival)
+
+    def _view(self, event: str, arrival: float) -> None:
+        lines = event.split("\n")
+        self.html = "\n".join(line[len("data: elements "):] for line in lines[1:] if line.startswith("data: elements "))
+        self.last_event = arrival
+        self.net.tally.events += 1
+        head = self.html[:200]
+        found = PHASE.search(head)
+        previous = self.phase
+        self.phase = found.group(1) if found else ""
+        self.screen = "room" if found else ("lobby" if 'class="screen lobby"' in head else "name")
+        found_round = ROUND.search(self.html)
+        self.round_no = int(found_round.group(1)) if found_round else 0
+        buzzer = BUZZER.search(self.html) if self.role == "player" else None
+        self.buzz_phase, self.rid = buzzer.groups() if buzzer else ("", "")
+        if self.phase == "final" and previous != "final":
+            self.finals += 1
+        if self.phase == "go" and previous != "go" and self.room is not None:
+            self._go_shown(arrival)
+        if self.auto_buzz and self.buzz_phase == "go" and self.rid and self.rid not in self.buzzed:
+            self.buzzed.add(self.rid)
+            reaction = random.uniform(0.150, 0.400)  # a simulated human
+            rid, ms = self.rid, int(reaction * 1000)
+            asyncio.get_running_loop().call_later(reaction, lambda: self._spawn(self._buzz(rid, ms)))
+        if self.pending:
+            self._match_pending(arrival)
+        if self._waiters:
+            for check, fut in list(self._waiters):
+                if not fut.done() and check(self):
+                    fut.set_result(True)
+
+    def _go_shown(self, arrival: float) -> None:
+        room = self.room
+        assert room is not None
+        key = (room.match_no, self.round_no)
+        if self.net.tally.recording:
+            room.go_arrivals[key].append((self, arrival))
+            if key not in room.go_stamps:
+                room.go_stamps[key] = None
+                self._spawn(self._fetch_stamp(room, key))
+
+    async def _fetch_stamp(self, room: Room, key: tuple[int, int]) -> None:
+        room.go_stamps[key] = await self.net.go_stamp(room.code, key[1])
+
+    def _match_pending(self, arrival: float) -> None:
+        tally = self.net.tally
+        rows: dict[str, str] | None = None
+        keep = []
+        for kind, what, sent in self.pending:
+            if kind == "buzz":
+                if rows is None:
+                    table = self.html.find('<table class="players">')
+                    rows = dict(ROW.findall(self.html, table)) if table >= 0 else {}
+                shown = bool(rows.get(str(what)))
+            elif kind == "start":
+                shown = self.phase in ("ready", "go", "results")
+            elif kind == "settings":
+                found = ROUNDS_SHOWN.search(self.html)
+                shown = bool(found) and int(found.group(1) or found.group(2)) == what
+            else:
+                shown = False
+            if shown:
+                tally.fanout[kind].append(arrival - sent)
+            elif arrival - sent > GAP_AFTER_S:
+                tally.gaps += 1
+            else:
+                keep.append((kind, what, sent))
+        self.pending = keep
+
+    def expire_pending(self) -> None:
+        """At the end: whatever was never shown is a gap."""
+        self.net.tally.gaps += len(self.pending)
+        self.pending = []
+
+    async def wait_for(self, check: Callable[[Client], bool], timeout: float) -> bool:
+        """Wait (bounded) until this tab's latest view passes `check`."""
+        if check(self):
+            return True
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        entry = (check, fut)
+        self._waiters.append(entry)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            return False
+        finally:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+
+    def room_code(self) -> str:
+        found = ROOM_CODE.search(self.html)
+        return found.group(1) if found else ""
+
+
+def _decompressor(encoding: str) -> Callable[[bytes], bytes] | None:
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress
+    if encoding == "deflate":
+        return zlib.decompressobj().decompress
+    if encoding == "br" and brotli is not None:
+        return brotli.Decompressor().process
+    return None

@@ -1,0 +1,64 @@
+"""The load benchmark's harness works: a tiny size of every scenario, on the
+game and on both baselines, in one invocation of `python -m bench --smoke`.
+
+It checks that every simulated tab reached the scenario's final state and
+that the report, the table and the plot were written; never timings (this
+machine also runs the rest of the suite).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = {"arena", "burst", "idle"}
+TARGETS = {"game", "peer", "ceiling"}
+
+pytest.importorskip("aiohttp", reason="bench packages missing: scripts/setup.sh --dev installs them")
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path_factory.mktemp("bench")
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=110,
+    )
+    return run, out
+
+
+def test_every_scenario_ran_on_every_target(smoke: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    run, out = smoke
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    results = json.loads((out / "report.json").read_text())["results"]
+    assert {(r["scenario"], r["target"]) for r in results} == {(s, t) for s in SCENARIOS for t in TARGETS}
+
+
+def test_every_client_reached_the_final_state(smoke: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    run, out = smoke
+    for r in json.loads((out / "report.json").read_text())["results"]:
+        where = f"{r['scenario']} on {r['target']}"
+        assert not r["setup_error"], f"{where}: {r['setup_error']}"
+        assert r["clients"] > 0 and r["reached_final"] == r["clients"], f"{where}: {r['reached_final']}/{r['clients']}"
+
+
+def test_rooms_were_measured(smoke: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    """The room scenarios produced fan-out samples (the harness saw the changes)."""
+    run, out = smoke
+    for r in json.loads((out / "report.json").read_text())["results"]:
+        if r["scenario"] in ("arena", "burst"):
+            assert r["fanout"]["count"] > 0 and r["go"]["count"] > 0, f"{r['scenario']} on {r['target']}"
+
+
+def test_report_files_exist(smoke: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    run, out = smoke
+    for name in ("report.json", "report.txt", "latency.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = (out / "report.txt").read_text()
+    assert all(f"## {s}" in table for s in SCENARIOS)
