@@ -159,7 +159,7 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
             except (RuntimeError, TimeoutError, aiohttp.ClientError) as err:
                 setup_error = f"setup failed: {type(err).__name__}: {err}"
             setup_s = time.monotonic() - t0
-            settled = await quiet(scenario.clients, sizes.quiet_s, 120 if not setup_error else 0)
+            settled = not setup_error and await quiet(scenario.clients, sizes.quiet_s, 120)
             pids = server.pids() if isinstance(server, procs.Server) else []
             connected = procs.read_usage(pids)
             stats0 = await commandstats(redis)
@@ -223,7 +223,7 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
         "server_rss_before_mb": round(base.rss_bytes / 2**20, 1) if pids else None,
         "server_peak_rss_mb": round(sampler.peak / 2**20, 1) if pids else None,
         "rss_per_conn_kb": round((connected.rss_bytes - base.rss_bytes) / 1024 / clients, 1)
-        if pids and clients else None,
+        if pids and clients and not setup_error else None,
         "redis_cpu_s": round(redis_cpu, 2) if redis_pids else None,
         "redis_commands": redis_total if redis else None,
         "redis_per_command": round(redis_total / game_commands, 1) if redis and game_commands else None,
