@@ -101,7 +101,8 @@ class Relay:
         evict = data.removeprefix(EVICT) if data.startswith(EVICT) else None
         for mailbox in self._watchers.get(channel, ()):
             if evict is None or mailbox.stream_id == evict:
-                mailbox.evicted = evict is not None
+                # Once told to close, a later ordinary message must not undo it.
+                mailbox.evicted = mailbox.evicted or evict is not None
                 mailbox.notify()
 
     def _wake_all(self) -> None:
