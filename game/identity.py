@@ -39,7 +39,7 @@ def require_player() -> str:
     return pid
 
 
-def check_command_request() -> None:
+async def check_command_request() -> None:
     """Refuse cross-site and non-Datastar POSTs before any handler runs."""
     if request.method != "POST":
         return

@@ -11,7 +11,8 @@ from quart import Blueprint, render_template, request, url_for
 
 from game.identity import player_id
 from game.services import services
-from game.streams import ROOM_CODE, render_view
+from game.screens import render_view
+from game.streams import ROOM_CODE
 from game.views import load_view
 
 bp = Blueprint("pages", __name__)
@@ -22,7 +23,7 @@ async def game_page(invite: str | None = None) -> str:
     assert pid is not None
     view = await load_view(services().store, pid, invite)
     stream_url = url_for("streams.stream", invite=invite) if invite else url_for("streams.stream")
-    return await render_template("game.html", view_html=await render_view(view, request.host_url), stream_url=stream_url)
+    return await render_template("game.html", view_html=render_view(view, request.host_url), stream_url=stream_url)
 
 
 @bp.get("/")

@@ -26,15 +26,20 @@ EVICT = "close:"  # a message "close:<stream id>" on a player channel ends that 
 class Mailbox:
     """A coalescing wake-up flag for one stream (named by its stream id)."""
 
-    def __init__(self, stream_id: str = "") -> None:
+    def __init__(self, stream_id: str = "", own_channel: str = "") -> None:
         self._event = asyncio.Event()
         self.channels: frozenset[str] = frozenset()
         self.stream_id = stream_id
+        self.own_channel = own_channel  # the player's own channel: see `own_changed`
+        self.own_changed = True  # something of the player's own may have changed: re-read it
         self.evicted = False  # told to close: the player opened too many tabs
         self.woken_at = 0.0
 
-    def notify(self) -> None:
+    def notify(self, channel: str | None = None) -> None:
+        """Wake the stream; `channel` is where the message came (None: unknown, maybe any)."""
         self.woken_at = time.monotonic()  # a read for this stream must start after this
+        if channel is None or channel == self.own_channel:
+            self.own_changed = True
         self._event.set()
 
     async def wait(self, timeout: float) -> bool:
@@ -103,7 +108,7 @@ class Relay:
             if evict is None or mailbox.stream_id == evict:
                 # Once told to close, a later ordinary message must not undo it.
                 mailbox.evicted = mailbox.evicted or evict is not None
-                mailbox.notify()
+                mailbox.notify(channel)
 
     def _wake_all(self) -> None:
         for watchers in self._watchers.values():

@@ -39,7 +39,7 @@ HEADERS = {
 
 def register(app: Quart) -> None:
     @app.context_processor
-    def nonce() -> dict[str, str]:
+    async def nonce() -> dict[str, str]:  # async: Quart runs a sync one in a thread
         if "csp_nonce" not in g:
             g.csp_nonce = secrets.token_urlsafe(16)
         return {"csp_nonce": g.csp_nonce}

@@ -20,14 +20,15 @@ from contextvars import ContextVar
 from typing import Any
 
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
-from quart import Blueprint, Quart, current_app, render_template, request
+from quart import Blueprint, Quart, current_app, request
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from game.identity import require_player
 from game.relay import Mailbox
+from game.screens import render_screen, render_view
 from game.services import Services, services
-from game.views import View, load_view, now_ms
+from game.views import load_view, now_ms, read_player
 
 bp = Blueprint("streams", __name__)
 log = logging.getLogger(__name__)
@@ -163,16 +164,6 @@ async def gzipped(events: AsyncIterator[str]) -> AsyncIterator[bytes]:
             yield packer.compress(event.encode()) + packer.flush(zlib.Z_SYNC_FLUSH)
 
 
-async def render_view(view: View, base_url: str) -> str:
-    shared = view.shared_renders
-    if shared is not None and base_url in shared:
-        return shared[base_url]
-    html = await render_template(f"screens/{view.screen}.html", **view.context, base_url=base_url)
-    if shared is not None:
-        shared[base_url] = html
-    return html
-
-
 async def player_stream(
     app: Quart, svc: Services, link: ClientLink, pid: str, invite: str | None, base_url: str
 ) -> AsyncIterator[str]:
@@ -188,28 +179,31 @@ async def _player_events(
     svc: Services, link: ClientLink, pid: str, invite: str | None, base_url: str
 ) -> AsyncIterator[str]:
     conn = f"{now_ms():013d}-{secrets.token_urlsafe(6)}"  # sorts by opening time
-    mailbox = Mailbox(conn)
+    mailbox = Mailbox(conn, svc.store.keys.player_channel(pid))
     link.on_gone = mailbox.notify  # wake up, see the client is gone, end
     heartbeat = svc.store.settings.heartbeat_s
     try:
         await svc.presence.connect(pid, conn)
         yield LIVE  # the page's connection indicator (a retry fires no other event)
-        sent, go_marked = "", None
+        sent, go_marked, own = "", None, None
         next_beat = time.monotonic() + heartbeat
         fresh_after = time.monotonic()
         while not link.gone:
             if mailbox.evicted:
-                yield SSE.patch_elements(await render_template("screens/evicted.html"), event_id=EVICTED)
+                yield SSE.patch_elements(render_screen("evicted"), event_id=EVICTED)
                 return
-            view = await load_view(svc.store, pid, invite, svc.snapshots, fresh_after)
+            if mailbox.own_changed or own is None:
+                mailbox.own_changed = False
+                own = await read_player(svc.store, pid)
+            view = await load_view(svc.store, pid, invite, svc.snapshots, fresh_after, own)
             if view.channels != mailbox.channels:
                 # Watch first, then read again, so no change slips in between.
                 await svc.relay.watch(mailbox, view.channels)
-                fresh_after = time.monotonic()
+                fresh_after, own = time.monotonic(), None
                 continue
             if view.deadline:
                 svc.timers.ensure(*view.deadline)
-            html = await render_view(view, base_url)
+            html = render_view(view, base_url)
             if html != sent:
                 sent = html
                 yield SSE.patch_elements(html)
@@ -230,6 +224,7 @@ async def _player_events(
                 yield HEARTBEAT
                 next_beat = time.monotonic() + heartbeat
                 await svc.presence.connect(pid, conn)
+                own = None  # re-read now and then, whatever the channels said
     except REDIS_DOWN as exc:
         # End the response; the browser retries until Redis is back.
         log.warning("stream ended, Redis unavailable: %s", exc)

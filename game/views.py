@@ -5,8 +5,9 @@ Datastar's morph keep what did not change ("fat morph"). The view also says
 which channels can change it and which timers it depends on.
 
 Reads are shared: the streams of one process that wake for the same change of
-a room (or of the lobby) share one read of it through `Snapshots`; only the
-player's own record is read per stream, and spectators share one render.
+a room (or of the lobby) share one read of it through `Snapshots`, and
+spectators share one render. A stream reads the player's own record only when
+something was published on the player's channel (or it cannot tell).
 """
 
 from __future__ import annotations
@@ -100,16 +101,40 @@ class Snapshots:
             del self._reads[key]
 
 
-async def load_view(
-    store: Store, pid: str, invite: str | None = None, snapshots: Snapshots | None = None, fresh_after: float = 0.0
-) -> View:
-    """This player's view; with `snapshots`, shared reads no older than `fresh_after` (monotonic)."""
-    snapshots = snapshots or Snapshots()
-    k, r = store.keys, store.redis
-    async with r.pipeline(transaction=False) as pipe:
+@dataclass
+class PlayerState:
+    """What is the player's own: their record and whether they are queued."""
+
+    record: dict[str, str]
+    queued: bool
+
+
+async def read_player(store: Store, pid: str) -> PlayerState:
+    k = store.keys
+    async with store.redis.pipeline(transaction=False) as pipe:
         pipe.hgetall(k.player(pid))
         pipe.zscore(k.queue(), pid)
-        player, queued = await pipe.execute()
+        record, queued = await pipe.execute()
+    return PlayerState(record, queued is not None)
+
+
+async def load_view(
+    store: Store,
+    pid: str,
+    invite: str | None = None,
+    snapshots: Snapshots | None = None,
+    fresh_after: float = 0.0,
+    own: PlayerState | None = None,
+) -> View:
+    """This player's view; with `snapshots`, shared reads no older than `fresh_after` (monotonic).
+
+    `own` is the player's state if the caller knows it is current (every
+    change to it is published on the player's channel); otherwise it is read.
+    """
+    snapshots = snapshots or Snapshots()
+    k = store.keys
+    own = own or await read_player(store, pid)
+    player = own.record
     mine = frozenset({k.player_channel(pid)})
     if not player.get("name"):
         return View("name", {}, mine)
@@ -122,7 +147,7 @@ async def load_view(
         "name": player["name"],
         "online": lobby.online,
         "queue_len": lobby.queue_len,
-        "queued": queued is not None,
+        "queued": own.queued,
         "rooms": lobby.rooms,
         "invite": invite,
         "invited": (await _read_rooms(store, [invite]) or [None])[0] if invite else None,
