@@ -65,7 +65,14 @@ def create_app(settings: Settings | None = None) -> Quart:
         store = Store(connect(settings), settings)
         relay = Relay(store.redis, store.keys.lobby_channel() + ":process")
         await relay.start()
-        app.extensions["game"] = Services(store, relay, Timers(store), Presence(store), Snapshots())
+
+        def rooms_shown() -> list[str]:
+            """The rooms this process's streams show: its lease keeps them from expiring."""
+            return [code for channel in relay.channels() if (code := store.keys.room_of_channel(channel))]
+
+        presence = Presence(store, rooms_shown)
+        await presence.start()
+        app.extensions["game"] = Services(store, relay, Timers(store), presence, Snapshots())
 
     @app.after_serving
     async def stop_services() -> None:

@@ -50,6 +50,7 @@ class Settings:
     max_spectators: int = 2000  # per room
     max_queue: int = 1000  # players waiting for quick play
     player_ttl_s: int = 7 * 24 * 3600
+    redis_pool: int = 1000  # Redis connections per process; a burst past it waits its turn
 
 
 def _rate(raw: str) -> tuple[int, int]:
@@ -91,6 +92,7 @@ def load_settings(**overrides: object) -> Settings:
         "send_timeout_s": float(os.environ.get("SEND_TIMEOUT_S", "10")),
         "rate_limit": _rate(os.environ.get("RATE_LIMIT", "40/5")),
         "room_ttl_s": _int("ROOM_TTL_S", 900),
+        "redis_pool": _int("REDIS_POOL", 1000),
     }
     values.update(overrides)
     if "secret_key" not in values:

@@ -10,8 +10,10 @@ from __future__ import annotations
 TEMPLATES: dict[str, str] = {
     "player": "player:{}",  # hash: name, room, role
     "names": "names",  # hash: lower-cased name -> player id
-    "presence": "presence",  # zset: player id -> alive-until (ms)
-    "conns": "conns:{}",  # zset: stream id -> alive-until (ms), per player
+    "presence": "presence",  # zset: player id -> online-until (ms); CONNECTED while a stream is open
+    "conns": "conns:{}",  # zset: stream id -> opened (ms), a player's open streams
+    "procs": "procs",  # zset: process id -> lease-until (ms), the processes holding streams
+    "proc_conns": "proc:{}:conns",  # set: "<player id> <stream id>" of each stream a process holds
     "rate": "rate:{}",  # counter: a player's commands in the current window
     "queue": "queue",  # zset: player id -> enqueue order
     "lobby_tick": "lobby:tick",  # flag: the lobby was woken for presence lately
@@ -51,6 +53,9 @@ class Keys:
     def conns(self, pid: str) -> str:
         return self._key("conns", pid)
 
+    def procs(self) -> str:
+        return self._key("procs")
+
     def rate(self, pid: str) -> str:
         return self._key("rate", pid)
 
@@ -86,6 +91,11 @@ class Keys:
 
     def player_channel(self, pid: str) -> str:
         return self._key("ch_player", pid)
+
+    def room_of_channel(self, channel: str) -> str | None:
+        """The room code of a room channel (None for any other channel)."""
+        head = self.room_channel("")
+        return channel.removeprefix(head) if channel.startswith(head) else None
 
     def tutorial(self, name: str) -> str:
         return self._key("tutorial", name)

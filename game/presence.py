@@ -1,7 +1,10 @@
 """Who is online: each open stream keeps its player present.
 
-A stream registers on open and on every heartbeat, and unregisters in its
-`finally`. With no stream left a player is "reconnecting" for a grace period;
+A stream registers when it opens and unregisters in its `finally`. In
+between it costs Redis nothing: each process holds a lease, renewed once a
+heartbeat for all its streams (`lease.lua`), and the streams of a process
+whose lease runs out (killed, or stalled) are closed by the next process to
+renew. With no stream left a player is "reconnecting" for a grace period;
 when it runs out, `sweep.lua` takes them out of the queue and of a room that
 is not mid-match. The sweep is scheduled by the process that saw the stream close.
 """
@@ -10,43 +13,76 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from game.store import Store
 
 log = logging.getLogger(__name__)
 
-ALIVE_HEARTBEATS = 3  # a stream counts as open for this many heartbeats
+LEASE_HEARTBEATS = 3  # a process's streams count as open this long after its last renewal
 
 
 class Presence:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, rooms: Callable[[], Iterable[str]] = tuple) -> None:
         self.store = store
+        self.proc = secrets.token_urlsafe(8)  # this process, as its lease names it
+        self._rooms = rooms  # the rooms this process's streams show (kept from expiring)
+        self._open: dict[str, str] = {}  # stream id -> player id, the streams held here
         self._tasks: set[asyncio.Task[None]] = set()
         self._lobby_catch_up: asyncio.Task[None] | None = None
 
-    @property
-    def alive_ms(self) -> int:
-        return int(self.store.settings.heartbeat_s * 1000 * ALIVE_HEARTBEATS)
-
     async def connect(self, pid: str, conn: str) -> None:
-        """A stream opened, or is still open (heartbeat)."""
-        await self._run("connect", pid=pid, conn=conn, alive_ms=self.alive_ms)
+        """A stream opened."""
+        self._open[conn] = pid
+        await self._run("connect", pid=pid, conn=conn, proc=self.proc)
 
     async def disconnect(self, pid: str, conn: str) -> None:
-        grace = self.store.settings.reconnect_grace_ms
-        await self._run("disconnect", pid=pid, conn=conn, grace_ms=grace)
-        self._later(grace / 1000 + 0.05, lambda: self._sweep(pid))
+        self._open.pop(conn, None)
+        await self._run("disconnect", pid=pid, conn=conn, proc=self.proc)
+        self._sweep_later(pid)
 
-    async def _run(self, script: str, **args: str | int) -> None:
+    async def start(self) -> None:
+        """Take the lease (before this process opens any stream), then renew it once a heartbeat."""
+        await self.renew()
+        self._track(asyncio.create_task(self._keep_lease()))
+
+    async def renew(self) -> None:
+        """Renew this process's lease, and close the streams of processes that are gone."""
+        lease_ms = int(self.store.settings.heartbeat_s * 1000 * LEASE_HEARTBEATS)
+        result = await self._run("lease", proc=self.proc, lease_ms=lease_ms, rooms=sorted(set(self._rooms())))
+        if not result["renewed"]:
+            # Our lease had run out (this process stalled) and our streams were
+            # closed in Redis: they are open, so register them again.
+            for conn, pid in list(self._open.items()):
+                await self._run("connect", pid=pid, conn=conn, proc=self.proc)
+        for pid in result["gone"] or ():  # Lua's empty list arrives as {}
+            self._sweep_later(pid)
+
+    async def _keep_lease(self) -> None:
+        while True:
+            await asyncio.sleep(self.store.settings.heartbeat_s)
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("presence lease renewal failed; retrying next heartbeat")
+
+    async def _run(self, script: str, **args: Any) -> dict[str, Any]:
         result = await self.store.run(script, **args)
         if result.get("lobby_later") and self._lobby_catch_up is None:
             # The lobby was woken for presence a moment ago: wake it once more
             # when that window ends, so its online count ends up right.
             self._lobby_catch_up = self._later(self.store.settings.lobby_presence_ms / 1000, self._wake_lobby)
+        return result
 
-    async def _sweep(self, pid: str) -> None:
-        await self._run("sweep", pid=pid)
+    def _sweep_later(self, pid: str) -> None:
+        """Once the grace period is over, a player with no stream back leaves (sweep.lua)."""
+
+        async def sweep() -> None:
+            await self._run("sweep", pid=pid)
+
+        self._later(self.store.settings.reconnect_grace_ms / 1000 + 0.05, sweep)
 
     async def _wake_lobby(self) -> None:
         self._lobby_catch_up = None
@@ -60,7 +96,9 @@ class Presence:
             except Exception:
                 log.exception("presence follow-up failed")
 
-        task = asyncio.create_task(run())
+        return self._track(asyncio.create_task(run()))
+
+    def _track(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

@@ -76,6 +76,10 @@ class Relay:
                 await self._task
         await self._pubsub.aclose()
 
+    def channels(self) -> list[str]:
+        """The channels some stream of this process watches."""
+        return list(self._watchers)
+
     async def watch(self, mailbox: Mailbox, channels: frozenset[str]) -> None:
         """Point a mailbox at a new set of channels (subscribing as needed)."""
         added, removed = channels - mailbox.channels, mailbox.channels - channels

@@ -36,12 +36,14 @@ class GameError(Exception):
 def connect(settings: Settings) -> Redis:
     """A Redis client: the configured server, or an embedded in-process one."""
     if settings.redis_url:
-        # A blocking pool: a burst of requests waits its turn for one of the
-        # 100 connections instead of failing. Timeouts, so a lost Redis gives a
-        # quick 503 rather than a hung request.
+        # A blocking pool: a burst of requests past `redis_pool` connections
+        # waits its turn instead of failing. It is large because a burst of
+        # thousands of tabs opening their streams at once each holds one
+        # for a moment. Timeouts, so a lost Redis gives a quick 503 rather
+        # than a hung request.
         pool = BlockingConnectionPool.from_url(
             settings.redis_url,
-            max_connections=100,
+            max_connections=settings.redis_pool,
             timeout=5,
             decode_responses=True,
             health_check_interval=30,

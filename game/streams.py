@@ -221,9 +221,8 @@ async def _player_events(
                 if time.monotonic() < next_beat:
                     fresh_after = time.monotonic()
                     break  # a presence change is due: render again
-                yield HEARTBEAT
+                yield HEARTBEAT  # for proxies and the browser; presence needs none (see presence.py)
                 next_beat = time.monotonic() + heartbeat
-                await svc.presence.connect(pid, conn)
                 own = None  # re-read now and then, whatever the channels said
     except REDIS_DOWN as exc:
         # End the response; the browser retries until Redis is back.

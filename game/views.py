@@ -61,7 +61,7 @@ class RoomSnapshot:
     scores: dict[str, str]
     presses: dict[str, str]
     names: dict[str, str | None]
-    presence: dict[str, tuple[float | None, int]]  # seat -> (alive-until, open streams)
+    presence: dict[str, tuple[float | None, int]]  # seat -> (online-until, open streams)
     taken_ms: int
     spectator_renders: dict[str, str] = field(default_factory=dict)
 
@@ -208,7 +208,7 @@ async def _read_room(store: Store, code: str) -> RoomSnapshot | None:
             pipe.hget(k.player(member), "name")
         for member in seat_ids:
             pipe.zscore(k.presence(), member)
-            pipe.zcount(k.conns(member), now, "+inf")
+            pipe.zcard(k.conns(member))
         found = await pipe.execute()
     names = dict(zip((*seat_ids, *watcher_ids), found))
     alive = found[len(names):]

@@ -63,7 +63,7 @@ async def test_a_room_caps_its_spectators_and_the_queue_its_length(redis_url, re
     with pytest.raises(GameError) as full:
         await store.run("room_join", pid="c" * 22, code="ROOMS", role="spectator")
     assert full.value.status == 409 and "spectators" in full.value.message
-    await store.run("connect", pid="c" * 22, conn="x", alive_ms=60_000)
+    await store.run("connect", pid="c" * 22, conn="x", proc="p")
     await store.run("queue_join", pid="c" * 22, code="QQQQQ")
     await store.run("room_leave", pid="b" * 22, code="ROOMS")
     with pytest.raises(GameError) as long_queue:

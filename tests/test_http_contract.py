@@ -31,11 +31,11 @@ WRONG_TYPES = {
 
 
 async def snapshot(redis) -> dict:
-    """Every game key and value, leaving out presence (heartbeats move it) and
-    the rate-limit counters (every request counts, refused or not)."""
+    """Every game key and value, leaving out presence (streams and process
+    leases move it) and the rate-limit counters (every request counts, refused or not)."""
     state = {}
     for key in sorted(await redis.keys("*")):
-        if key == "rb:presence" or key.startswith(("rb:conns:", "rb:rate:")):
+        if key in ("rb:presence", "rb:procs") or key.startswith(("rb:conns:", "rb:rate:", "rb:proc:")):
             continue
         kind = await redis.type(key)
         state[key] = {

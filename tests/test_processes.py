@@ -63,17 +63,32 @@ async def test_a_crashed_process_does_not_stall_a_room(server, redis_url, player
         await ann.wait_for(lambda t: "Final scores 1." in t)
 
 
-async def test_an_idle_stream_gets_a_heartbeat(redis_url, redis):
+async def redis_calls(redis) -> int:
+    stats = await redis.info("commandstats")
+    return sum(stat["calls"] for name, stat in stats.items() if name != "cmdstat_info")
+
+
+async def test_idle_streams_get_heartbeats_and_cost_redis_nothing(redis_url, redis, players):
     with start_server({**FAST_GAME, "REDIS_URL": redis_url, "HEARTBEAT_S": "0.3"}, free_port()) as srv:
-        async with httpx.AsyncClient(base_url=srv.url) as client:
-            await client.get("/")
+        idle = await new_players(srv, players, *[f"Idle{i}" for i in range(20)])
+        await idle[-1].wait_for(lambda t: "20 online" in t)
+        # A second tab of one of them (no change to anyone's view), read raw for its heartbeats.
+        async with httpx.AsyncClient(base_url=srv.url, cookies=idle[0].client.cookies) as client:
             async with client.stream("GET", "/stream") as response:
                 lines = response.aiter_lines()
-                async def first_heartbeat() -> None:
+                async def heartbeats(n: int) -> None:
                     async for line in lines:
-                        if line == ": heartbeat":
+                        n -= line == ": heartbeat"
+                        if not n:
                             return
-                await asyncio.wait_for(first_heartbeat(), 5)
+                # Past the lobby's presence window (1 s), so its catch-up is done too.
+                await asyncio.wait_for(heartbeats(5), 5)
+                before = await redis_calls(redis)
+                await asyncio.wait_for(heartbeats(4), 5)
+                calls = await redis_calls(redis) - before
+        # 21 open streams, 4 heartbeats: a refresh per stream would be 84 scripts
+        # of several commands each. The process's lease renewal is all there is.
+        assert calls < 40, calls
 
 
 async def test_the_embedded_redis_runs_the_game_without_any_service(players):

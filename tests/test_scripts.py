@@ -11,6 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from game.config import load_settings
+from game.presence import Presence
 from game.store import GameError, Store
 
 PIDS = [f"player{i}".ljust(22, "x") for i in range(4)]
@@ -29,7 +30,7 @@ async def store(redis_url: str, redis: Redis):
 async def room_with(store: Store, n: int) -> str:
     for i, pid in enumerate(PIDS[:n]):
         await store.run("set_name", pid=pid, name=f"P{i}", key=f"p{i}")
-        await store.run("connect", pid=pid, conn="c", alive_ms=60_000)
+        await store.run("connect", pid=pid, conn="c", proc="p")
     await store.run("room_create", pid=PIDS[0], code="ROOM1", public=True)
     for pid in PIDS[1:n]:
         await store.run("room_join", pid=pid, code="ROOM1", role="player")
@@ -159,7 +160,7 @@ async def test_an_abandoned_room_expires(store):
 async def test_comings_and_goings_wake_the_lobby_at_most_once_a_window(store):
     pubsub = store.redis.pubsub()
     await pubsub.subscribe(store.keys.lobby_channel())
-    results = [await store.run("connect", pid=pid, conn="c", alive_ms=60_000) for pid in PIDS]
+    results = [await store.run("connect", pid=pid, conn="c", proc="p") for pid in PIDS]
     assert [bool(r.get("lobby_later")) for r in results] == [False, True, True, True]
     received = [await pubsub.get_message(timeout=0.2) for _ in range(6)]
     messages = [m for m in received if m and m["type"] == "message"]
@@ -179,7 +180,7 @@ async def test_the_secret_delay_is_drawn_within_the_rules(redis_url):
 async def test_nobody_is_in_the_queue_and_a_room_or_in_two_rooms(store):
     code = await room_with(store, 2)
     await store.run("set_name", pid=PIDS[2], name="P2", key="p2")
-    await store.run("connect", pid=PIDS[2], conn="c", alive_ms=60_000)
+    await store.run("connect", pid=PIDS[2], conn="c", proc="p")
     await store.run("queue_join", pid=PIDS[2], code="QROOM")
     await store.run("room_join", pid=PIDS[2], code=code, role="player")
     assert await store.redis.zscore(store.keys.queue(), PIDS[2]) is None
@@ -189,3 +190,30 @@ async def test_nobody_is_in_the_queue_and_a_room_or_in_two_rooms(store):
     with pytest.raises(GameError) as refused:
         await store.run("queue_join", pid=PIDS[2], code="QROOM")
     assert refused.value.status == 409
+
+
+async def test_a_process_that_is_gone_has_its_streams_closed_by_the_next_lease(store):
+    a, b = Presence(store), Presence(store)
+    await a.renew()
+    await b.renew()
+    code = await room_with(store, 1)  # connected on process "p", not through a or b
+    await a.connect(PIDS[0], "s1")
+    await store.run("disconnect", pid=PIDS[0], conn="c", proc="p")
+    async with store.redis.pubsub() as room_channel:
+        await room_channel.subscribe(store.keys.room_channel(code))
+        await b.renew()  # a's lease still runs: nothing changes
+        assert await store.redis.zcard(store.keys.conns(PIDS[0])) == 1
+        await store.redis.zadd(store.keys.procs(), {a.proc: 1})  # a's lease ran out long ago
+        await b.renew()
+        assert await store.redis.zcard(store.keys.conns(PIDS[0])) == 0
+        until = await store.redis.zscore(store.keys.presence(), PIDS[0])
+        grace = store.settings.reconnect_grace_ms
+        assert abs(until - (await store.redis.time())[0] * 1000 - grace) < 2000  # reconnecting
+        await room_channel.get_message(timeout=1)  # the subscription
+        assert (await room_channel.get_message(timeout=1))["type"] == "message"  # the room was told
+    # Process a was only stalled: at its next renewal it registers its streams again.
+    await a.renew()
+    assert await store.redis.zrange(store.keys.conns(PIDS[0]), 0, -1) == ["s1"]
+    assert await store.redis.zscore(store.keys.presence(), PIDS[0]) > until
+    a.cancel_all()
+    b.cancel_all()

@@ -177,6 +177,23 @@ local function leave_room(pid, code)
   room_changed(code)
 end
 
+-- Presence (game/presence.py): while a player has a stream open, their
+-- presence score is CONNECTED; when the last one closes, the grace period.
+local CONNECTED = 9007199254740991
+
+-- A stream closed, or its process is gone: true if it was the player's last.
+-- A stream that is no longer registered (closed already) changes nothing.
+local function drop_conn(pid, conn, proc)
+  redis.call('SREM', K.proc_conns(proc), pid .. ' ' .. conn)
+  if redis.call('ZREM', K.conns(pid), conn) == 0 then return false end
+  if redis.call('ZCARD', K.conns(pid)) > 0 then return false end
+  redis.call('ZADD', K.presence(), NOW + A.reconnect_grace_ms, pid)
+  presence_changed_lobby()
+  local code = player_room(pid)
+  if code then notify(K.ch_room(code)) end
+  return true
+end
+
 local function require_name(pid)
   if not player_name(pid) then return fail(409, 'Pick a name first.') end
 end
