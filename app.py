@@ -19,7 +19,7 @@ from game.presence import Presence
 from game.relay import Relay
 from game.services import Services
 from game.store import Store, connect
-from game.timers import Timers
+from game.timers import GoReceipts, Timers
 from game.views import Snapshots
 
 REQUIRED_ASSETS = {
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
         presence = Presence(store, rooms_shown)
         await presence.start()
-        app.extensions["game"] = Services(store, relay, Timers(store), presence, Snapshots())
+        app.extensions["game"] = Services(store, relay, Timers(store), presence, Snapshots(), GoReceipts(store))
 
     @app.after_serving
     async def stop_services() -> None:

@@ -169,7 +169,7 @@ async def events(g: Game, pid: str, base_url: str) -> AsyncIterator[bytes]:
             yield SSE.patch_elements(g.render(view, base_url)).encode()
             if view.go_round and view.go_round != go_marked:
                 go_marked = view.go_round
-                await g.store.run("go_sent", pid=pid, code=view.go_round[0], rid=view.go_round[1])
+                await g.store.run("go_sent", pids=[pid], code=view.go_round[0], rid=view.go_round[1])
             while True:  # the next message, or a heartbeat's presence refresh
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=g.settings.heartbeat_s)
                 if message is not None:

@@ -9,7 +9,7 @@ from quart import current_app
 from game.presence import Presence
 from game.relay import Relay
 from game.store import Store
-from game.timers import Timers
+from game.timers import GoReceipts, Timers
 from game.views import Snapshots
 
 
@@ -20,6 +20,7 @@ class Services:
     timers: Timers
     presence: Presence
     snapshots: Snapshots
+    go_receipts: GoReceipts
 
 
 def services() -> Services:

@@ -69,6 +69,37 @@ class SlowClient(Exception):
     """A client did not take a stream's data within the send timeout."""
 
 
+class SendWatch:
+    """Sends in flight, and a watchdog that cancels those waiting too long.
+
+    One timer for the whole process, instead of one per send: a send costs
+    a dict entry, and the watchdog looks at the entries a few times per timeout.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.since: dict[asyncio.Task[Any], float] = {}  # a task's send in flight -> its start
+        self.stalled: set[asyncio.Task[Any]] = set()  # tasks cancelled for a stalled send
+        self._watchdog: asyncio.Task[None] | None = None
+
+    def started(self, task: asyncio.Task[Any]) -> None:
+        self.since[task] = time.monotonic()
+        if self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        try:
+            while self.since:  # it ends when no send is in flight; the next send starts it again
+                await asyncio.sleep(self.timeout / 4)
+                too_old = time.monotonic() - self.timeout
+                for task, since in list(self.since.items()):
+                    if since < too_old and task not in self.stalled:
+                        self.stalled.add(task)
+                        task.cancel()
+        finally:
+            self._watchdog = None
+
+
 def guard_streams(app: ASGIApp, send_timeout: float) -> ASGIApp:
     """ASGI middleware: streams learn at once when their client leaves or stalls.
 
@@ -82,6 +113,7 @@ def guard_streams(app: ASGIApp, send_timeout: float) -> ASGIApp:
     stream ends (presence, mailbox, subscription released) and Hypercorn
     closes the connection. What it held is its socket buffers, nothing more.
     """
+    watch = SendWatch(send_timeout)
 
     async def middleware(scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any) -> None:
         if scope["type"] != "http":
@@ -96,14 +128,22 @@ def guard_streams(app: ASGIApp, send_timeout: float) -> ASGIApp:
             return message
 
         async def timed_send(message: Any) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            watch.started(task)
             try:
-                async with asyncio.timeout(send_timeout):
-                    await send(message)
-            except TimeoutError:
+                await send(message)
+            except asyncio.CancelledError:
+                if task not in watch.stalled:
+                    raise
+                watch.stalled.discard(task)
+                task.uncancel()
                 log.warning("stream abandoned: %s took no data for %ss", scope.get("client"), send_timeout)
                 link.left()
                 _abort_connection(send)
                 raise SlowClient from None
+            finally:
+                del watch.since[task]
 
         with contextlib.suppress(SlowClient):
             await app(scope, watched_receive, timed_send)
@@ -210,7 +250,7 @@ async def _player_events(
             if view.go_round and view.go_round != go_marked:
                 # GO has been handed to this player's connection: the buzz cap starts now.
                 go_marked = view.go_round
-                await svc.store.run("go_sent", pid=pid, code=view.go_round[0], rid=view.go_round[1])
+                svc.go_receipts.delivered(*view.go_round, pid)
             while not link.gone:
                 timeout = next_beat - time.monotonic()
                 if view.wake_at_ms is not None:

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from game.config import load_settings
 from game.presence import Presence
+from game.timers import GoReceipts
 from game.store import GameError, Store
 
 PIDS = [f"player{i}".ljust(22, "x") for i in range(4)]
@@ -52,7 +53,7 @@ async def round_hash(store: Store) -> dict[str, str]:
 
 async def test_a_claimed_time_longer_than_the_server_saw_is_capped(store):
     rid = await at_go(store)
-    await store.run("go_sent", pid=PIDS[0], code="ROOM1", rid=rid)
+    await store.run("go_sent", pids=[PIDS[0]], code="ROOM1", rid=rid)
     result = await store.run("buzz", pid=PIDS[0], code="ROOM1", rid=rid, ms=2500, early=False)
     # The server saw only a few ms since GO was sent: capped, then below the floor.
     assert result["result"] == "early"
@@ -217,3 +218,15 @@ async def test_a_process_that_is_gone_has_its_streams_closed_by_the_next_lease(s
     assert await store.redis.zscore(store.keys.presence(), PIDS[0]) > until
     a.cancel_all()
     b.cancel_all()
+
+
+async def test_the_go_receipts_of_one_moment_are_one_script(store):
+    rid = await at_go(store, 3)
+    receipts = GoReceipts(store)
+    for pid in PIDS[:3]:
+        receipts.delivered("ROOM1", rid, pid)
+    assert len(receipts._tasks) == 1
+    await asyncio.gather(*receipts._tasks)
+    stamps = {k: v for k, v in (await round_hash(store)).items() if k.startswith("sent:")}
+    assert sorted(stamps) == sorted(f"sent:{pid}" for pid in PIDS[:3])
+    assert len(set(stamps.values())) == 1
