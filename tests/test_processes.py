@@ -6,9 +6,10 @@ import signal
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from tests.conftest import FAST_GAME, free_port
-from tests.support import Player, new_players, room_code_of, start_server
+from tests.support import Player, new_players, room_code_of, start_redis, start_server
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +69,19 @@ async def redis_calls(redis) -> int:
     return sum(stat["calls"] for name, stat in stats.items() if name != "cmdstat_info")
 
 
-async def test_idle_streams_get_heartbeats_and_cost_redis_nothing(redis_url, redis, players):
-    with start_server({**FAST_GAME, "REDIS_URL": redis_url, "HEARTBEAT_S": "0.3"}, free_port()) as srv:
+@pytest.fixture
+async def own_redis_url(tmp_path):
+    """A redis-server of this test's own: only its server's commands are counted there."""
+    port = free_port()
+    proc = start_redis(port, tmp_path)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
+async def test_idle_streams_get_heartbeats_and_cost_redis_nothing(own_redis_url, players):
+    redis = Redis.from_url(own_redis_url, decode_responses=True)
+    with start_server({**FAST_GAME, "REDIS_URL": own_redis_url, "HEARTBEAT_S": "0.3"}, free_port()) as srv:
         idle = await new_players(srv, players, *[f"Idle{i}" for i in range(20)])
         await idle[-1].wait_for(lambda t: "20 online" in t)
         # A second tab of one of them (no change to anyone's view), read raw for its heartbeats.
@@ -89,6 +101,7 @@ async def test_idle_streams_get_heartbeats_and_cost_redis_nothing(redis_url, red
         # 21 open streams, 4 heartbeats: a refresh per stream would be 84 scripts
         # of several commands each. The process's lease renewal is all there is.
         assert calls < 40, calls
+    await redis.aclose()
 
 
 async def test_the_embedded_redis_runs_the_game_without_any_service(players):
