@@ -57,7 +57,7 @@ class Presence:
             # closed in Redis: they are open, so register them again.
             for conn, pid in list(self._open.items()):
                 await self._run("connect", pid=pid, conn=conn, proc=self.proc)
-        for pid in result["gone"] or ():  # Lua's empty list arrives as {}
+        for pid in result["gone"] or ():  # an empty Lua list may arrive as {}
             self._sweep_later(pid)
 
     async def _keep_lease(self) -> None:

@@ -192,28 +192,16 @@ async def _read_rooms(store: Store, codes: list[str]) -> list[dict[str, Any]]:
 
 
 async def _read_room(store: Store, code: str) -> RoomSnapshot | None:
-    k, r, now = store.keys, store.redis, now_ms()
-    async with r.pipeline(transaction=False) as pipe:
-        pipe.hgetall(k.room(code))
-        pipe.zrange(k.seats(code), 0, -1)
-        pipe.zrange(k.watchers(code), 0, SPECTATORS_SHOWN - 1)
-        pipe.zcard(k.watchers(code))
-        pipe.hgetall(k.scores(code))
-        pipe.hgetall(k.round(code))
-        room, seat_ids, watcher_ids, watcher_count, scores, presses = await pipe.execute()
-    if not room:
+    found = await store.run("read_room", code=code, spectators_shown=SPECTATORS_SHOWN)
+    if not found:
         return None
-    async with r.pipeline(transaction=False) as pipe:
-        for member in (*seat_ids, *watcher_ids):
-            pipe.hget(k.player(member), "name")
-        for member in seat_ids:
-            pipe.zscore(k.presence(), member)
-            pipe.zcard(k.conns(member))
-        found = await pipe.execute()
-    names = dict(zip((*seat_ids, *watcher_ids), found))
-    alive = found[len(names):]
-    presence = {member: (alive[2 * i], alive[2 * i + 1]) for i, member in enumerate(seat_ids)}
-    return RoomSnapshot(room, seat_ids, watcher_ids, watcher_count, scores, presses, names, presence, now)
+    # An empty Lua table may come back as {} or [] (Redis and the embedded one differ).
+    seats, watchers = list(found["seats"]), list(found["watchers"])
+    presence = {pid: (float(until) if until else None, live) for pid, (until, live) in dict(found["presence"]).items()}
+    return RoomSnapshot(
+        dict(found["room"]), seats, watchers, found["watcher_count"], dict(found["scores"]), dict(found["presses"]),
+        dict(found["names"]), presence, found["now"],
+    )
 
 
 def _presence(until: float | None, live_conns: int, now: int) -> str:

@@ -96,15 +96,23 @@ async def test_a_stalled_reader_is_dropped_and_nobody_else_waits(redis_url, redi
         await ann.wait_for(lambda t: "Room" in t)
         code = room_code_of(ann)
         await stalled.post(f"/rooms/{code}/join", {"role": "player"})
-        await stalled.stop_stream()
-        # A client that opens its stream and then never reads a byte.
+        await ann.wait_for(lambda t: "Stalled" in t and "reconnecting" not in t)
+        # A second tab that reads its stream's first event and then never a byte more.
         host, port = srv.url.removeprefix("http://").split(":")
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((host, int(port)))
         cookie = "; ".join(f"{k}={v}" for k, v in stalled.client.cookies.items())
         sock.sendall(f"GET /stream HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n".encode())
-        await ann.wait_for(lambda t: "Stalled" in t and "reconnecting" not in t)
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        async def first_event() -> None:
+            received = b""
+            while b"live" not in received:  # the connection signal: this stream is registered
+                received += await loop.sock_recv(sock, 1024)
+        await asyncio.wait_for(first_event(), 5)
+        # The first tab closes: the stalled one keeps the player online.
+        await stalled.stop_stream()
 
         dropped = asyncio.create_task(ann.wait_for(lambda t: "Stalled reconnecting" in t, timeout=60))
         rounds = 1
@@ -115,8 +123,6 @@ async def test_a_stalled_reader_is_dropped_and_nobody_else_waits(redis_url, redi
             assert (await ann.post(f"/rooms/{code}/settings", {"rounds": rounds})).status_code == 204
         await dropped
         # The server reset the connection: reading finds the end of it.
-        sock.setblocking(False)
-        loop = asyncio.get_running_loop()
         async def until_closed() -> None:
             try:
                 while await loop.sock_recv(sock, 65536):
