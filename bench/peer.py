@@ -32,6 +32,7 @@ from starlette.routing import Route
 from game.config import ROOT, load_settings
 from game.names import clean_name, name_key
 from game.presence import Presence
+from game.screens import render_screen
 from game.store import GameError, Store
 from game.timers import Timers
 from game.views import View, load_view
@@ -58,7 +59,7 @@ class Game:
         self.jinja.globals["url_for"] = lambda endpoint, **kw: "/static/" + kw.get("filename", "")
 
     def render(self, view: View, base_url: str) -> str:
-        return self.jinja.get_template(f"screens/{view.screen}.html").render(**view.context, base_url=base_url)
+        return render_screen(view.screen, {**view.context, "base_url": base_url})
 
 
 GAME: Game | None = None

@@ -51,12 +51,12 @@ class Presence:
     async def renew(self) -> None:
         """Renew this process's lease, and close the streams of processes that are gone."""
         lease_ms = int(self.store.settings.heartbeat_s * 1000 * LEASE_HEARTBEATS)
-        result = await self._run("lease", proc=self.proc, lease_ms=lease_ms, rooms=sorted(set(self._rooms())))
+        result = await self._run("lease", proc=self.proc, lease_ms=lease_ms, rooms=list(self._rooms()))
         if not result["renewed"]:
             # Our lease had run out (this process stalled) and our streams were
             # closed in Redis: they are open, so register them again.
             for conn, pid in list(self._open.items()):
-                await self._run("connect", pid=pid, conn=conn, proc=self.proc)
+                await self.connect(pid, conn)
         for pid in result["gone"] or ():  # an empty Lua list may arrive as {}
             self._sweep_later(pid)
 
