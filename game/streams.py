@@ -26,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from game.identity import require_player
 from game.relay import Mailbox
-from game.screens import render_screen, render_view
+from game.screens import render_screen, view_event
 from game.services import Services, services
 from game.views import load_view, now_ms, read_player
 
@@ -127,8 +127,11 @@ def guard_streams(app: ASGIApp, send_timeout: float) -> ASGIApp:
                 link.left()
             return message
 
+        sender: asyncio.Task[Any] | None = None  # the task that sends the response, asked once
+
         async def timed_send(message: Any) -> None:
-            task = asyncio.current_task()
+            nonlocal sender
+            task = sender = sender or asyncio.current_task()
             assert task is not None
             watch.started(task)
             try:
@@ -243,10 +246,10 @@ async def _player_events(
                 continue
             if view.deadline:
                 svc.timers.ensure(*view.deadline)
-            html = render_view(view, base_url)
-            if html != sent:
-                sent = html
-                yield SSE.patch_elements(html)
+            event = view_event(view, base_url)
+            if event != sent:
+                sent = event
+                yield event
             if view.go_round and view.go_round != go_marked:
                 # GO has been handed to this player's connection: the buzz cap starts now.
                 go_marked = view.go_round
@@ -263,7 +266,6 @@ async def _player_events(
                     break  # a presence change is due: render again
                 yield HEARTBEAT  # for proxies and the browser; presence needs none (see presence.py)
                 next_beat = time.monotonic() + heartbeat
-                own = None  # re-read now and then, whatever the channels said
     except REDIS_DOWN as exc:
         # End the response; the browser retries until Redis is back.
         log.warning("stream ended, Redis unavailable: %s", exc)

@@ -6,7 +6,7 @@ which channels can change it and which timers it depends on.
 
 Reads are shared: the streams of one process that wake for the same change of
 a room (or of the lobby) share one read of it through `Snapshots`, and
-spectators share one render. A stream reads the player's own record only when
+spectators share one view and one rendered event per read. A stream reads the player's own record only when
 something was published on the player's channel (or it cannot tell).
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from game.store import Store
@@ -34,7 +34,7 @@ class View:
     deadline: tuple[str, str, str, int] | None = None  # (code, rid, phase, at_ms) to fire
     wake_at_ms: int | None = None  # re-render then even without a message (presence)
     go_round: tuple[str, str] | None = None  # (code, rid): GO is shown to this player
-    shared_renders: dict[str, str] | None = None  # where viewers of identical views share the HTML
+    shared_events: dict[str, str] | None = None  # where viewers of identical views share the SSE event
 
 
 @dataclass
@@ -63,7 +63,7 @@ class RoomSnapshot:
     names: dict[str, str | None]
     presence: dict[str, tuple[float | None, int]]  # seat -> (online-until, open streams)
     taken_ms: int
-    spectator_renders: dict[str, str] = field(default_factory=dict)
+    spectator_view: View | None = None  # built for the first spectator, shared with the rest
 
 
 @dataclass
@@ -221,6 +221,16 @@ def _result_text(press: str | None, phase: str) -> str:
 
 
 def _room_view(snap: RoomSnapshot, pid: str, channels: frozenset[str]) -> View:
+    if pid in snap.seat_ids or pid == snap.room.get("host"):
+        return _room_view_for(snap, pid, channels)
+    # Everyone without a seat (spectators) sees exactly the same page: one view
+    # (and one rendered event) per snapshot, however many watch.
+    if snap.spectator_view is None:
+        snap.spectator_view = replace(_room_view_for(snap, "", frozenset()), shared_events={})
+    return replace(snap.spectator_view, channels=channels)
+
+
+def _room_view_for(snap: RoomSnapshot, pid: str, channels: frozenset[str]) -> View:
     room, presses, now = snap.room, snap.presses, snap.taken_ms
     code, phase, host = room["code"], room["phase"], room.get("host", "")
     showing_results = phase in ("results", "final")
@@ -274,9 +284,7 @@ def _room_view(snap: RoomSnapshot, pid: str, channels: frozenset[str]) -> View:
     if deadline_field and room.get(deadline_field):
         deadline = (code, room["rid"], phase, int(room[deadline_field]))
     go_round = (code, room["rid"]) if phase == "go" and me is not None else None
-    # Everyone without a seat (spectators) sees exactly the same page.
-    shared = snap.spectator_renders if me is None and host != pid else None
-    return View("room", context, channels, deadline, wake_at, go_round, shared)
+    return View("room", context, channels, deadline, wake_at, go_round)
 
 
 def _ranks(sorted_scores: list[int]) -> list[int]:
