@@ -224,7 +224,8 @@ class Ceiling:
             return b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
         status = self.command(self.tabs[pid], pid, target, json.loads(body or b"{}"))
         reason = {204: "No Content", 404: "Not Found", 409: "Conflict"}[status]
-        return f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n\r\n".encode()
+        stamp = f'Server-Timing: accepted;desc="{time.time():.6f}"\r\n' if status == 204 else ""  # as the game's
+        return f"HTTP/1.1 {status} {reason}\r\n{stamp}Content-Length: 0\r\n\r\n".encode()
 
     async def _stream(self, headers: dict[str, str], reader: asyncio.StreamReader,
                       writer: asyncio.StreamWriter) -> None:

@@ -191,7 +191,8 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
     delta = {k: v for k, v in delta.items() if v > 0}
     redis_total = sum(delta.values())
     game_commands = sum(tally.commands.values())
-    fanout_all = [s for v in tally.fanout.values() for s in v]
+    fanout, fanout_sent = tally.fanout("accepted"), tally.fanout("sent")
+    fanout_all = [s for v in fanout.values() for s in v]
     rtt_all = [s for v in tally.rtt.values() for s in v]
     samples[(scenario_name, target.name)] = {"fanout": fanout_all, "go": go}
     cpu_s = after.cpu_s - connected.cpu_s if pids else None
@@ -208,7 +209,8 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
         "settled_before_window": settled,  # no view for quiet_s before measuring (idle: the lobby calmed down)
         "window_s": round(window_s, 1),
         "fanout": report.summary(fanout_all),
-        "fanout_by_command": {k: report.summary(v) for k, v in tally.fanout.items()},
+        "fanout_by_command": {k: report.summary(v) for k, v in fanout.items()},
+        "fanout_from_send": report.summary([s for v in fanout_sent.values() for s in v]),
         "go": report.summary(go),
         "rtt": report.summary(rtt_all),
         "rtt_by_command": {k: report.summary(v) for k, v in tally.rtt.items()},
@@ -322,8 +324,9 @@ def meta_of(args: argparse.Namespace, pace: dict[str, str], fd_limit: int, load_
         "load_average_before": load_before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "notes": [
-            "fan-out: client clock just before the POST -> the first event on each tab that shows the change "
-            "(includes the command's round trip)",
+            "fan-out: the server's acceptance stamp on the command's 204 (Server-Timing, after its script ran) "
+            "-> the first event on each tab that shows the change; 'from command send' starts at the client's "
+            "clock just before the POST instead (it adds the command's way in)",
             "GO: Redis TIME at the GO transition (room go_started) -> the tab has the GO event (server-stamped)",
             "bytes per update: HTTP body bytes received per view event, before decompression (incl. heartbeats)",
             "redis commands exclude the bench's own INFO/HMGET/FLUSHALL",

@@ -36,16 +36,26 @@ ROUND = re.compile(r"Round (\d+) of (\d+)")
 ROUNDS_SHOWN = re.compile(r'<option value="(\d+)" selected|<p>(\d+) rounds?\.')
 ROW = re.compile(r'<span class="name">([^<]*)</span>.*?<td class="result">([^<]*)', re.S)
 ROOM_CODE = re.compile(r'id="room-code">([A-Z0-9]{5})<')
+ACCEPTED = re.compile(r'accepted;desc="([\d.]+)"')  # the Server-Timing stamp on a command's 204
 MAX_RECONNECTS = 20
 RECONNECT_DELAY_S = 1.0  # Datastar's default retry interval
 GAP_AFTER_S = 12.0  # a change not shown this long after its command is a gap
 
 
 @dataclass
+class Sent:
+    """A command whose effect tabs wait to show: when it was sent (client
+    clock) and when the server accepted it (its stamp; same machine clock)."""
+
+    at: float
+    accepted: float | None = None
+
+
+@dataclass
 class Tally:
     """What one scenario run on one target measured (times in seconds)."""
 
-    fanout: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    shown: dict[str, list[tuple[float, Sent]]] = field(default_factory=lambda: defaultdict(list))  # (arrival, command)
     go: list[float] = field(default_factory=list)
     rtt: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     commands: Counter[str] = field(default_factory=Counter)
@@ -59,6 +69,11 @@ class Tally:
 
     def error(self, what: str) -> None:
         self.errors[what] += 1
+
+    def fanout(self, since: str = "accepted") -> dict[str, list[float]]:
+        """Per kind of command: from its acceptance (or its sending) to each tab showing it."""
+        return {kind: [arrival - (sent.accepted if since == "accepted" else sent.at) for arrival, sent in shown
+                       if since != "accepted" or sent.accepted is not None] for kind, shown in self.shown.items()}
 
 
 @dataclass
@@ -116,7 +131,7 @@ class Client:
         self.finals = 0  # how many times this tab has shown final scores
         self.auto_buzz = False
         self.buzzed: set[str] = set()
-        self.pending: list[tuple[str, object, float]] = []  # (kind, what, command sent at)
+        self.pending: list[tuple[str, object, Sent]] = []  # (kind, what, the command)
         self.last_event = 0.0
         self.stream_task: asyncio.Task[None] | None = None
         self._waiters: list[tuple[Callable[[Client], bool], asyncio.Future[bool]]] = []
@@ -138,8 +153,9 @@ class Client:
                 raise RuntimeError(f"GET / answered {resp.status}")
             self.cookie = "; ".join(f"{k}={m.value}" for k, m in resp.cookies.items())
 
-    async def post(self, path: str, body: dict[str, Any], kind: str) -> int:
-        """A Datastar POST; returns the status. The round trip is recorded per kind."""
+    async def post(self, path: str, body: dict[str, Any], kind: str, command: Sent | None = None) -> int:
+        """A Datastar POST; returns the status. The round trip is recorded per
+        kind, and the server's acceptance stamp kept in `command`."""
         tally = self.net.tally
         headers = {**DATASTAR, "Cookie": self.cookie}
         sent = time.perf_counter()
@@ -148,6 +164,8 @@ class Client:
                                          timeout=aiohttp.ClientTimeout(total=60)) as resp:
                 await resp.read()
                 status = resp.status
+                if command and (stamp := ACCEPTED.search(resp.headers.get("Server-Timing", ""))):
+                    command.accepted = float(stamp.group(1))
         except (aiohttp.ClientError, TimeoutError) as err:
             tally.error(f"{kind}: {type(err).__name__}")
             return 0
@@ -160,12 +178,12 @@ class Client:
 
     async def command(self, path: str, body: dict[str, Any], kind: str, expect: object = None) -> int:
         """A command whose effect every tab in the room should show: each tab
-        times it from this send (so the figure includes the command's round trip)."""
-        sent = time.time()
+        times it from the server's acceptance (and from this send)."""
+        sent = Sent(time.time())
         if self.net.tally.recording and self.room:
             for member in self.room.members:
                 member.pending.append((kind, expect, sent))
-        return await self.post(path, body, kind)
+        return await self.post(path, body, kind, sent)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -303,8 +321,8 @@ class Client:
             else:
                 shown = False
             if shown:
-                tally.fanout[kind].append(arrival - sent)
-            elif arrival - sent > GAP_AFTER_S:
+                tally.shown[kind].append((arrival, sent))
+            elif arrival - sent.at > GAP_AFTER_S:
                 tally.gaps += 1
             else:
                 keep.append((kind, what, sent))

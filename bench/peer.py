@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from game.commands import accepted_stamp
 from game.config import ROOT, load_settings
 from game.names import clean_name, name_key
 from game.presence import Presence
@@ -80,7 +81,7 @@ async def run(script: str, **args: Any) -> Response:
         await game().store.run(script, **args)
     except GameError as err:
         return PlainTextResponse(err.message, status_code=err.status)
-    return Response(status_code=204)
+    return Response(status_code=204, headers=accepted_stamp())
 
 
 async def page(request: Request) -> Response:
@@ -138,7 +139,7 @@ async def command(request: Request) -> Response:
         return PlainTextResponse(err.message, status_code=err.status)
     except (KeyError, TypeError, ValueError):
         return PlainTextResponse("Bad request.", status_code=400)
-    return Response(status_code=204)
+    return Response(status_code=204, headers=accepted_stamp())
 
 
 async def stream(request: Request) -> Response:

@@ -50,11 +50,13 @@ ROWS: list[tuple[str, str]] = [
     ("setup s", "setup_s"),
     ("settled before the window", "settled_before_window"),
     ("measured window s", "window_s"),
-    ("fan-out from command send, ms p50", "fanout.p50"),
+    ("fan-out from command accepted, ms p50", "fanout.p50"),
     ("  p95", "fanout.p95"),
     ("  p99", "fanout.p99"),
     ("  max", "fanout.max"),
     ("  samples", "fanout.count"),
+    ("fan-out from command send, ms p50", "fanout_from_send.p50"),
+    ("  p99", "fanout_from_send.p99"),
     ("GO fan-out, server-stamped, ms p50", "go.p50"),
     ("  p99", "go.p99"),
     ("  max", "go.max"),
@@ -149,7 +151,7 @@ def plot(samples: dict[tuple[str, str], dict[str, list[float]]], path: Path) -> 
                 if not values:
                     continue
                 ys = [(i + 1) / len(values) for i in range(len(values))]
-                label = f"{target}: {'command fan-out' if kind == 'fanout' else 'GO (server-stamped)'}"
+                label = f"{target}: {'command fan-out (from accepted)' if kind == 'fanout' else 'GO (server-stamped)'}"
                 ax.plot([max(v, 0.1) for v in values], ys, style, color=colours[target], label=label)
         ax.set_xscale("log")
         ax.set_xlabel("latency, ms (log)")
