@@ -10,7 +10,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from quart import Quart, abort, request, session
-from quart.sessions import SecureCookieSessionInterface
+from quart.sessions import SecureCookieSessionInterface, SessionMixin
 
 
 class SessionCookie(SecureCookieSessionInterface):
@@ -18,6 +18,13 @@ class SessionCookie(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Quart) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.scheme == "https"
+
+    def should_set_cookie(self, app: Quart, session: SessionMixin) -> bool:
+        """A new or changed session is sent back; an unchanged one only with a
+        page, which keeps it for 30 days from the last visit. Commands and
+        streams only read it: signing it again on every click was a quarter
+        of a command's work."""
+        return session.modified or (session.permanent and request.blueprint == "pages")
 
 
 def player_id(create: bool = False) -> str | None:

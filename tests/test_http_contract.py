@@ -127,3 +127,14 @@ async def test_the_session_cookie_is_signed_httponly_and_lax(server, players):
     page = await forged.open()
     assert "Pick a name" in page.text  # a fresh, anonymous player
     assert "reflex_session=" in page.headers["set-cookie"] and value not in page.headers["set-cookie"]
+
+
+async def test_pages_refresh_the_session_cookie_and_commands_leave_it_alone(server, players):
+    p = Player(server.url)
+    players.append(p)
+    await p.open()
+    accepted = await p.post("/name", {"name": "Kept"})
+    assert accepted.status_code == 204 and "set-cookie" not in accepted.headers
+    assert accepted.headers["server-timing"].startswith('accepted;desc="')  # when the server accepted it
+    again = await p.open()
+    assert "Kept" in again.text and "Expires=" in again.headers["set-cookie"]  # 30 more days from this visit
