@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from datetime import timedelta
 
@@ -32,6 +33,16 @@ def check_assets() -> None:
     missing = [f"{path}: {how}" for path, how in REQUIRED_ASSETS.items() if not (ROOT / path).exists()]
     if missing:
         raise SystemExit("Missing browser assets:\n  " + "\n  ".join(missing))
+
+
+def tune_gc() -> None:
+    """With a thousand streams open, Python's default collector spent 4 s of a
+    40 s benchmark window collecting, in pauses of up to 260 ms. What startup
+    built is never garbage: freeze it out of every collection. And collect
+    the young generation every 20,000 allocations instead of 700."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -73,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         presence = Presence(store, rooms_shown)
         await presence.start()
         app.extensions["game"] = Services(store, relay, Timers(store), presence, Snapshots(), GoReceipts(store))
+        tune_gc()
 
     @app.after_serving
     async def stop_services() -> None:
