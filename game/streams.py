@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import secrets
@@ -38,7 +39,8 @@ ROOM_CODE = re.compile(r"^[A-Z0-9]{5}$")
 HEARTBEAT = ": heartbeat\n\n"
 EVICTED = "evicted"
 LIVE = SSE.patch_signals({"conn": "live"})
-GZIP_WINDOW_BITS = 13  # a window a little larger than one room view
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # RFC 1952: deflate, no name, no time
+WINDOW_BITS = 13  # how far back an event may refer: a window a little larger than one room view
 
 
 class ClientLink:
@@ -198,13 +200,30 @@ def accepts_gzip(header: str) -> bool:
 
 
 async def gzipped(events: AsyncIterator[str]) -> AsyncIterator[bytes]:
-    """One compressor for the stream's whole life, so each view is coded
-    against the ones before it (a new view is mostly the last one again), and
-    a sync flush per event so it leaves at once. 8 KB window: ~34 KB a stream."""
-    packer = zlib.compressobj(6, zlib.DEFLATED, 16 + GZIP_WINDOW_BITS, 2)
+    """One gzip body for the stream's life, each event coded against what the
+    reader decoded just before it (a new view is mostly the last one again),
+    so an update costs a few dozen bytes. No compressor is kept per stream
+    (zlib's would hold 40 KB): see `deflate_after`."""
+    history = ""
     async with aclosing(events):
         async for event in events:
-            yield packer.compress(event.encode()) + packer.flush(zlib.Z_SYNC_FLUSH)
+            packed = deflate_after(history, event)
+            yield packed if history else GZIP_HEADER + packed
+            # The next event's context: a view replaces it, so the streams sent
+            # the same view (spectators) share the next compression; a
+            # heartbeat extends it.
+            history = (history + event)[-(1 << WINDOW_BITS):] if event == HEARTBEAT else event
+
+
+@functools.lru_cache(maxsize=256)
+def deflate_after(history: str, event: str) -> bytes:
+    """`event` as raw deflate blocks that may refer back into `history`, the
+    text the reader decoded last. Sync-flushed, they continue any deflate
+    stream that ends with `history`: every stream sent the same history gets
+    the same bytes, compressed once."""
+    context = {"zdict": history.encode()[-(1 << WINDOW_BITS):]} if history else {}
+    packer = zlib.compressobj(6, zlib.DEFLATED, -WINDOW_BITS, 8, **context)
+    return packer.compress(event.encode()) + packer.flush(zlib.Z_SYNC_FLUSH)
 
 
 async def player_stream(
