@@ -6,8 +6,9 @@ which channels can change it and which timers it depends on.
 
 Reads are shared: the streams of one process that wake for the same change of
 a room (or of the lobby) share one read of it through `Snapshots`, and
-spectators share one view and one rendered event per read. A stream reads the player's own record only when
-something was published on the player's channel (or it cannot tell).
+spectators share one view and one rendered event per read. A stream reads the
+player's own record only when something was published on the player's channel
+(or it cannot tell).
 """
 
 from __future__ import annotations
@@ -226,11 +227,12 @@ def _room_view(snap: RoomSnapshot, pid: str, channels: frozenset[str]) -> View:
     # Everyone without a seat (spectators) sees exactly the same page: one view
     # (and one rendered event) per snapshot, however many watch.
     if snap.spectator_view is None:
-        snap.spectator_view = replace(_room_view_for(snap, "", frozenset()), shared_events={})
+        snap.spectator_view = replace(_room_view_for(snap, None, frozenset()), shared_events={})
     return replace(snap.spectator_view, channels=channels)
 
 
-def _room_view_for(snap: RoomSnapshot, pid: str, channels: frozenset[str]) -> View:
+def _room_view_for(snap: RoomSnapshot, pid: str | None, channels: frozenset[str]) -> View:
+    """The room as `pid` sees it (None: anyone without a seat)."""
     room, presses, now = snap.room, snap.presses, snap.taken_ms
     code, phase, host = room["code"], room["phase"], room.get("host", "")
     showing_results = phase in ("results", "final")
