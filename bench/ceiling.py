@@ -222,9 +222,10 @@ class Ceiling:
             return f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data
         if method != "POST" or pid not in self.tabs:
             return b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+        accepted = time.time()  # before the change goes out to the streams
         status = self.command(self.tabs[pid], pid, target, json.loads(body or b"{}"))
         reason = {204: "No Content", 404: "Not Found", 409: "Conflict"}[status]
-        stamp = f'Server-Timing: accepted;desc="{time.time():.6f}"\r\n' if status == 204 else ""  # as the game's
+        stamp = f'Server-Timing: accepted;desc="{accepted:.6f}"\r\n' if status == 204 else ""  # as the game's
         return f"HTTP/1.1 {status} {reason}\r\n{stamp}Content-Length: 0\r\n\r\n".encode()
 
     async def _stream(self, headers: dict[str, str], reader: asyncio.StreamReader,

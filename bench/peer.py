@@ -78,10 +78,10 @@ def player(request: Request) -> str | None:
 
 async def run(script: str, **args: Any) -> Response:
     try:
-        await game().store.run(script, **args)
+        result = await game().store.run(script, **args)
     except GameError as err:
         return PlainTextResponse(err.message, status_code=err.status)
-    return Response(status_code=204, headers=accepted_stamp())
+    return Response(status_code=204, headers=accepted_stamp(result.get("at")))
 
 
 async def page(request: Request) -> Response:
@@ -121,11 +121,11 @@ async def command(request: Request) -> Response:
     code, verb = request.path_params["code"], request.path_params["verb"]
     try:
         if verb == "join":
-            await g.store.run("room_join", pid=pid, code=code, role=body.get("role", "player"))
+            result = await g.store.run("room_join", pid=pid, code=code, role=body.get("role", "player"))
         elif verb == "leave":
-            await g.store.run("room_leave", pid=pid, code=code)
+            result = await g.store.run("room_leave", pid=pid, code=code)
         elif verb == "settings":
-            await g.store.run("room_settings", pid=pid, code=code, rounds=int(body["rounds"]))
+            result = await g.store.run("room_settings", pid=pid, code=code, rounds=int(body["rounds"]))
         elif verb == "start":
             result = await g.store.run("match_start", pid=pid, code=code, delay_ms=g.timers.secret_delay_ms())
             g.timers.follow(code, result)
@@ -139,7 +139,7 @@ async def command(request: Request) -> Response:
         return PlainTextResponse(err.message, status_code=err.status)
     except (KeyError, TypeError, ValueError):
         return PlainTextResponse("Bad request.", status_code=400)
-    return Response(status_code=204, headers=accepted_stamp())
+    return Response(status_code=204, headers=accepted_stamp(result.get("at")))
 
 
 async def stream(request: Request) -> Response:

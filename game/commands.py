@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
 from typing import Any
 
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
@@ -32,13 +31,19 @@ MAX_BODY = 2048  # every command's body is a few small fields
 
 def done() -> Response:
     """204: accepted; the caller's own stream will show the outcome."""
-    return Response(status=204, headers=accepted_stamp())
+    return Response(status=204, headers=accepted_stamp(g.get("accepted_ms")))
 
 
-def accepted_stamp() -> dict[str, str]:
-    """When the server accepted a command (its script has run), in Unix
-    seconds: browsers' dev tools show it, and the benchmark times fan-out from it."""
-    return {"Server-Timing": f'accepted;desc="{time.time():.6f}"'}
+def accepted_stamp(at_ms: int | None) -> dict[str, str]:
+    """When the command's script ran (Redis's clock, Unix ms): browsers' dev
+    tools show it, and the benchmark times fan-out from it."""
+    return {"Server-Timing": f'accepted;desc="{at_ms / 1000:.3f}"'} if at_ms else {}
+
+
+def accepted(result: dict[str, Any]) -> dict[str, Any]:
+    """A script's result, its moment of acceptance kept for `done`."""
+    g.accepted_ms = result.get("at")
+    return result
 
 
 @bp.before_request
@@ -100,14 +105,14 @@ async def run(script: str, **args: Any) -> dict[str, Any]:
         result = await svc.store.run(script, **args)
     except GameError as err:
         abort(err.status, err.message)
-    return result
+    return accepted(result)
 
 
 async def run_with_new_code(script: str, **args: Any) -> dict[str, Any]:
     """Scripts that may create a room get a fresh code; retry on the rare collision."""
     for _ in range(5):
         try:
-            return await services().store.run(script, code=new_code(), **args)
+            return accepted(await services().store.run(script, code=new_code(), **args))
         except GameError as err:
             if err.message != "code collision":
                 abort(err.status, err.message)
@@ -145,7 +150,7 @@ async def set_name() -> Response | DatastarResponse:
     if name is None:
         return DatastarResponse(SSE.patch_signals({"nameError": problem}))
     try:
-        await services().store.run("set_name", pid=pid, name=name, key=name_key(name))
+        accepted(await services().store.run("set_name", pid=pid, name=name, key=name_key(name)))
     except GameError as err:  # taken in the meantime
         return DatastarResponse(SSE.patch_signals({"nameError": err.message}))
     return done()

@@ -18,6 +18,7 @@ local function notify(channel) CHANGED[channel] = true end
 
 local function finish(result)
   for channel in pairs(CHANGED) do redis.call('PUBLISH', channel, int(NOW)) end
+  result.at = NOW  -- when the change was accepted (ms, Redis's clock)
   if LOBBY_LATER and not CHANGED[K.ch_lobby()] then result.lobby_later = true end
   return cjson.encode(result)
 end
