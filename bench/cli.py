@@ -31,7 +31,7 @@ from bench.scenarios import SCENARIOS, Sizes, Timings
 
 FAST = {"READY_MIN_MS": "400", "READY_MAX_MS": "700", "ROUND_TIMEOUT_MS": "1500", "RESULTS_PAUSE_MS": "600"}
 REAL = {"READY_MIN_MS": "1500", "READY_MAX_MS": "4000", "ROUND_TIMEOUT_MS": "3000", "RESULTS_PAUSE_MS": "4000"}
-SMOKE = Sizes(rooms=2, per_room=3, spectators=20, idle=50, rounds=2, seconds=0.5, idle_seconds=1.0,
+SMOKE = Sizes(rooms=2, per_room=3, spectators=20, idle=50, rounds=2, seconds=0.5, spread=0.2, idle_seconds=1.0,
               settings_changes=2, quiet_s=0.3)
 KEY_PREFIX = "rb:"
 
@@ -46,6 +46,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                    help="arena=RxP (rooms x tabs per room), burst=S (spectators), idle=N; repeatable")
     p.add_argument("--rounds", type=int, help="rounds per match (default 5)")
     p.add_argument("--seconds", type=float, help="arena: start new matches for this long (default 30)")
+    p.add_argument("--spread", type=float,
+                   help="arena: the rooms' first matches start evenly over this long (default 7 s, about one "
+                        "round; 0 starts every room at the same instant)")
     p.add_argument("--idle-seconds", type=float, help="idle: the measured window (default 20)")
     p.add_argument("--timings", choices=["real", "fast"], help="game pacing (default real; fast with --smoke)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes: proves the harness works")
@@ -73,7 +76,7 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
             sizes.idle = int(value)
         else:
             raise SystemExit(f"--size {item}: expected arena=RxP, burst=S or idle=N")
-    for name in ("rounds", "seconds", "idle_seconds"):
+    for name in ("rounds", "seconds", "spread", "idle_seconds"):
         if getattr(args, name) is not None:
             setattr(sizes, name, getattr(args, name))
     if not 1 <= sizes.rounds <= 19:
@@ -84,7 +87,8 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
 def size_label(scenario: str, sizes: Sizes) -> str:
     if scenario == "arena":
         players = min(sizes.per_room, 8)
-        return f"{sizes.rooms} rooms x ({players} players + {sizes.per_room - players} spectators)"
+        return (f"{sizes.rooms} rooms x ({players} players + {sizes.per_room - players} spectators), "
+                f"first starts spread over {sizes.spread:g} s")
     if scenario == "burst":
         return f"8 players + {sizes.spectators} spectators"
     return f"{sizes.idle} idle tabs in the lobby"

@@ -30,6 +30,7 @@ class Sizes:
     idle: int = 5000
     rounds: int = 5
     seconds: float = 30.0  # arena: start matches for this long, then finish them
+    spread: float = 7.0  # arena: the rooms' first matches start evenly over this long (0: all at once)
     idle_seconds: float = 20.0
     settings_changes: int = 10  # burst: pure fan-out commands before the match
     concurrency: int = 64  # setup requests in flight
@@ -171,15 +172,20 @@ class Arena(Rooms):
         super().__init__(sizes, timings, sizes.rooms, players, sizes.per_room - players)
 
     async def play(self) -> None:
+        """Rooms that play on their own: their first starts are spread over about
+        one round (real rooms are not in step); the burst scenario is the one
+        where a single command reaches every stream at once."""
         self.start_buzzing()
         deadline = time.monotonic() + self.sizes.seconds
+        step = self.sizes.spread / len(self.rooms)
 
-        async def matches(room: Room) -> None:
+        async def matches(room: Room, first_after: float) -> None:
+            await asyncio.sleep(first_after)
             for _ in range(10_000):
                 if not await self.match(room) or time.monotonic() >= deadline:
                     return
 
-        await asyncio.gather(*(matches(room) for room in self.rooms))
+        await asyncio.gather(*(matches(room, i * step) for i, room in enumerate(self.rooms)))
 
 
 class Burst(Rooms):
