@@ -13,6 +13,7 @@ contract the bench uses; it is a baseline, not a second game server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -194,4 +195,13 @@ def create_app() -> Starlette:
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=GAME.settings.secret_key,
                              session_cookie="reflex_session", same_site="lax", https_only=False)]
-    return Starlette(routes=routes, middleware=middleware)
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """The process's presence lease, taken and renewed as the game does: without
+    it, the peer's players counted as gone after three heartbeats."""
+    await game().presence.start()
+    yield
+    game().presence.cancel_all()
