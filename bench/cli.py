@@ -332,7 +332,7 @@ def meta_of(args: argparse.Namespace, pace: dict[str, str], fd_limit: int, load_
         "load_average_before": load_before,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "notes": [
-            "fan-out: the server's acceptance stamp on the command's 204 (Server-Timing, after its script ran) "
+            "fan-out: the command's acceptance (its script's Redis TIME, sent back as Server-Timing on the 204) "
             "-> the first event on each tab that shows the change; 'from command send' starts at the client's "
             "clock just before the POST instead (it adds the command's way in)",
             "GO: Redis TIME at the GO transition (room go_started) -> the tab has the GO event (server-stamped)",
