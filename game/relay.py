@@ -88,7 +88,7 @@ class Relay:
             first = not self._watchers[channel]
             self._watchers[channel].add(mailbox)
             if first:
-                await self._pubsub.subscribe(channel)
+                await asyncio.shield(self._pubsub.subscribe(channel))  # see `_unwatch`
         await self._unwatch(mailbox, removed)
 
     async def drop(self, mailbox: Mailbox) -> None:
@@ -104,7 +104,10 @@ class Relay:
             if not watchers:
                 del self._watchers[channel]
                 with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
-                    await self._pubsub.unsubscribe(channel)
+                    # Shielded: cancelled mid-command (its client left), redis-py
+                    # would drop the connection every stream of the process shares,
+                    # and the other streams' commands on it would fail meanwhile.
+                    await asyncio.shield(self._pubsub.unsubscribe(channel))
 
     def _wake(self, channel: str, data: str) -> None:
         evict = data.removeprefix(EVICT) if data.startswith(EVICT) else None
