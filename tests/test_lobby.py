@@ -24,6 +24,7 @@ async def test_names_are_checked_as_you_type_and_on_submit(server, players):
 
 async def test_a_name_is_unique_among_online_players_whatever_the_case(server, players):
     ann, watcher = await new_players(server, players, "Ann", "Watcher")
+    await watcher.wait_for(lambda t: "2 online" in t)  # both joined at once: the count may lag Ann's arrival
     other = Player(server.url)
     players.append(other)
     await other.open()
