@@ -31,6 +31,7 @@ RUN python scripts/fetch_datastar.py
 
 COPY app.py ./
 COPY game ./game
+COPY tutorial ./tutorial
 COPY templates ./templates
 COPY static ./static
 # The tutorial's source panel shows the buzzer's source, read from this file.

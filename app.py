@@ -1,8 +1,11 @@
 """Composition root: build the app, wire the three verbs, start and stop services.
 
-    pages     GET   whole documents             game/pages.py
-    commands  POST  validate, run one script    game/commands.py
-    streams   GET   one SSE view per tab        game/streams.py
+    pages     GET   whole documents             game/web/pages.py
+    commands  POST  validate, run one script    game/web/commands.py
+    streams   GET   one SSE view per tab        game/web/streams.py
+
+The game itself (rules, state in Redis, views) is `game/`; `game/web/` serves
+it over HTTP; `tutorial/` is the course, mounted at /tutorial.
 """
 
 from __future__ import annotations
@@ -11,17 +14,15 @@ import gc
 import logging
 from datetime import timedelta
 
+from collections.abc import AsyncIterator
+
 from quart import Quart
 
-from game import commands, errors, health, pages, security, streams, tutorial
+import tutorial
 from game.config import ROOT, Settings, load_settings
-from game.identity import SessionCookie, check_command_request
-from game.presence import Presence
-from game.relay import Relay
-from game.services import Services
-from game.store import Store, connect
-from game.timers import GoReceipts, Timers
-from game.views import Snapshots
+from game.services import running
+from game.web import commands, errors, health, pages, security, streams, transport
+from game.web.identity import SessionCookie, check_command_request
 
 REQUIRED_ASSETS = {
     "static/vendor/datastar.js": "run scripts/setup.sh (it fetches the pinned Datastar bundle)",
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.session_interface = SessionCookie()
-    app.asgi_app = streams.guard_streams(app.asgi_app, settings.send_timeout_s)  # type: ignore[method-assign]
+    app.asgi_app = transport.guard_streams(app.asgi_app, settings.send_timeout_s)  # type: ignore[method-assign]
     app.asgi_app = health.trust_proxy(app.asgi_app, settings.trust_proxy)  # type: ignore[method-assign]
     app.before_request(check_command_request)
     for blueprint in (pages.bp, commands.bp, streams.bp, health.bp):
@@ -70,29 +71,14 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     errors.register(app)
     security.register(app)
-    tutorial.register(app)  # /tutorial/<n>: the six chapters (game/tutorial/)
+    tutorial.register(app)  # /tutorial/<n>: the six chapters (tutorial/)
 
-    @app.before_serving
-    async def start_services() -> None:
-        store = Store(connect(settings), settings)
-        relay = Relay(store.redis, store.keys.lobby_channel() + ":process")
-        await relay.start()
-
-        def rooms_shown() -> list[str]:
-            """The rooms this process's streams show: its lease keeps them from expiring."""
-            return [code for channel in relay.channels() if (code := store.keys.room_of_channel(channel))]
-
-        presence = Presence(store, rooms_shown)
-        await presence.start()
-        app.extensions["game"] = Services(store, relay, Timers(store), presence, Snapshots(), GoReceipts(store))
-        tune_gc()
-
-    @app.after_serving
-    async def stop_services() -> None:
-        svc: Services = app.extensions.pop("game")
-        svc.timers.cancel_all()
-        svc.presence.cancel_all()
-        await svc.relay.stop()
-        await svc.store.redis.aclose()
+    @app.while_serving
+    async def game_services() -> AsyncIterator[None]:
+        async with running(settings) as svc:  # started here, stopped when serving ends
+            app.extensions["game"] = svc
+            tune_gc()
+            yield
+            del app.extensions["game"]
 
     return app

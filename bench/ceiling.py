@@ -22,6 +22,8 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from game.rules import CODE_ALPHABET, CODE_LENGTH, IN_MATCH
+
 HEARTBEAT = b": heartbeat\n\n"
 PATH_ROOM = re.compile(r"^/rooms/([A-Z0-9]{5})/(join|settings|start|buzz|leave)$")
 MAX_HEADERS = 64
@@ -82,12 +84,12 @@ class Ceiling:
             f'<td class="result">{self._result(room, p)}</td></tr>'
             for p in room.players
         )
-        in_match = room.phase in ("ready", "go", "results")
+        in_match = room.phase in IN_MATCH
         status = {"lobby": "Waiting for players", "ready": f"Round {room.round} of {room.rounds} · get ready…",
                   "go": "GO!", "results": f"Round {room.round} of {room.rounds}: results"}.get(room.phase, "Final scores")
         extra = f"<p>Round {room.round} of {room.rounds}</p>" if room.phase == "go" else ""
         buzz = {"ready": "ready", "go": "go", "results": "done"}.get(room.phase, "idle")
-        buzzer = f'<reflex-buzzer id="buzzer" phase="{buzz}" round="{room.rid}"></reflex-buzzer>' \
+        buzzer = f'<reflex-buzzer id="buzzer" phase="{buzz}" round-id="{room.rid}"></reflex-buzzer>' \
             if player and in_match else ""
         lobby = "" if in_match else f"<p>{len(room.players)}/8 players.</p>\n<p>{room.rounds} rounds.</p>"
         watching = f"<p>Watching ({len(room.spectators)})</p>" if room.spectators else ""
@@ -152,7 +154,7 @@ class Ceiling:
             tab.name = str(body.get("name", ""))[:20]
             return 204
         if path == "/rooms":
-            code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(5))
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             self.rooms[code] = Room(code, pid, players=[pid])
             tab.room, tab.role = code, "player"
             self._broadcast(self.rooms[code])
@@ -172,7 +174,7 @@ class Ceiling:
             room.round = 0
             self._start_round(room)
         elif verb == "buzz":
-            if room.phase != "go" or str(body.get("round")) != str(room.rid) or pid in room.presses:
+            if room.phase != "go" or str(body.get("round_id")) != str(room.rid) or pid in room.presses:
                 return 409
             room.presses[pid] = int(body.get("ms", 0))  # type: ignore[call-overload]
             if len(room.presses) == len(room.players):

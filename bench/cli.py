@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 from bench import procs, report
 from bench.client import Net, Tally
 from bench.scenarios import SCENARIOS, Sizes, Timings
+from game.keys import Keys
 
 FAST = {"READY_MIN_MS": "400", "READY_MAX_MS": "700", "ROUND_TIMEOUT_MS": "1500", "RESULTS_PAUSE_MS": "600"}
 REAL = {"READY_MIN_MS": "1500", "READY_MAX_MS": "4000", "ROUND_TIMEOUT_MS": "3000", "RESULTS_PAUSE_MS": "4000"}
@@ -148,7 +149,7 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
             nonlocal stamp_calls
             if redis is not None:
                 stamp_calls += 1
-                started, rnd = await redis.hmget(f"{KEY_PREFIX}room:{code}", "go_started", "round")
+                started, rnd = await redis.hmget(Keys(KEY_PREFIX).room(code), "go_started", "round")
                 return int(started) / 1000 if started and rnd and int(rnd) == round_no else None
             assert net.session is not None
             async with net.session.get(f"/_stamp/{code}") as resp:

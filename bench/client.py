@@ -22,6 +22,8 @@ from typing import Any
 
 import aiohttp
 
+from game.rules import IN_MATCH
+
 try:  # only if installed: then the streams may be brotli-compressed too
     import brotli  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - depends on the machine
@@ -31,7 +33,7 @@ ACCEPT_ENCODING = "gzip, deflate" + (", br" if brotli else "")
 DATASTAR = {"Datastar-Request": "true", "Content-Type": "application/json"}
 
 PHASE = re.compile(r'data-phase="(\w+)"')
-BUZZER = re.compile(r'<reflex-buzzer id="buzzer" phase="(\w+)" round="(\d*)"')
+BUZZER = re.compile(r'<reflex-buzzer id="buzzer" phase="(\w+)" round-id="(\d*)"')
 ROUND = re.compile(r"Round (\d+) of (\d+)")
 ROUNDS_SHOWN = re.compile(r'<option value="(\d+)" selected|<p>(\d+) rounds?\.')
 ROW = re.compile(r'<span class="name">([^<]*)</span>.*?<td class="result">([^<]*)', re.S)
@@ -192,7 +194,7 @@ class Client:
 
     async def _buzz(self, rid: str, ms: int) -> None:
         assert self.room
-        await self.command(f"/rooms/{self.room.code}/buzz", {"round": rid, "ms": ms, "early": False}, "buzz",
+        await self.command(f"/rooms/{self.room.code}/buzz", {"round_id": rid, "ms": ms, "early": False}, "buzz",
                            expect=self.name)
 
     # -- the stream -------------------------------------------------------
@@ -314,7 +316,7 @@ class Client:
                     rows = dict(ROW.findall(self.html, table)) if table >= 0 else {}
                 shown = bool(rows.get(str(what)))
             elif kind == "start":
-                shown = self.phase in ("ready", "go", "results")
+                shown = self.phase in IN_MATCH
             elif kind == "settings":
                 found = ROUNDS_SHOWN.search(self.html)
                 shown = bool(found) and int(found.group(1) or found.group(2)) == what

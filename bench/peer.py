@@ -4,8 +4,8 @@ Starlette + sse-starlette + uvicorn, written the straightforward way: each
 stream opens its own Redis PubSub, and renders and sends its whole view on
 every message it receives (no coalescing, no skipping of identical renders).
 The game rules are the game's own: the same Lua scripts (game.store.Store),
-timed transitions (game.timers), presence, view loading (game.views) and
-Jinja templates. Only the serving model differs. It answers the HTTP
+timed transitions (game.timers), presence, view loading (game.reads) and
+screens (game.web.screens, which import nothing from Quart). Only the serving model differs. It answers the HTTP
 contract the bench uses; it is a baseline, not a second game server.
 
     uvicorn bench.peer:create_app --factory --port 8002
@@ -30,16 +30,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from game.commands import accepted_stamp
+from game import rules
 from game.config import ROOT, load_settings
 from game.names import clean_name, name_key
 from game.presence import Presence
-from game.screens import render_screen
+from game.reads import load_view
 from game.store import GameError, Store
 from game.timers import Timers
-from game.views import View, load_view
+from game.views import View
+from game.web.screens import render_view
+from game.web.timing import accepted_stamp
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 PUBSUB_POOL = 12_000  # Redis itself is started with --maxclients 15000
 
 
@@ -52,8 +53,8 @@ class Game:
         redis = Redis.from_url(self.settings.redis_url or "redis://127.0.0.1:6379/0", decode_responses=True,
                                max_connections=PUBSUB_POOL)
         self.store = Store(redis, self.settings)
-        self.timers = Timers(self.store)
-        self.presence = Presence(self.store)
+        self.timers = Timers(self.store, self.settings)
+        self.presence = Presence(self.store, self.settings)
         self.jinja = jinja2.Environment(
             loader=jinja2.FileSystemLoader(ROOT / "templates"), autoescape=True,
             trim_blocks=True, lstrip_blocks=True,
@@ -61,7 +62,7 @@ class Game:
         self.jinja.globals["url_for"] = lambda endpoint, **kw: "/static/" + kw.get("filename", "")
 
     def render(self, view: View, base_url: str) -> str:
-        return render_screen(view.screen, {**view.context, "base_url": base_url})
+        return render_view(view, base_url)
 
 
 GAME: Game | None = None
@@ -82,7 +83,7 @@ async def run(script: str, **args: Any) -> Response:
         result = await game().store.run(script, **args)
     except GameError as err:
         return PlainTextResponse(err.message, status_code=err.status)
-    return Response(status_code=204, headers=accepted_stamp(result.get("at")))
+    return Response(status_code=204, headers=accepted_stamp(result.get("accepted_ms")))
 
 
 async def page(request: Request) -> Response:
@@ -90,7 +91,7 @@ async def page(request: Request) -> Response:
     if pid is None:
         request.session["pid"] = pid = secrets.token_urlsafe(16)
     g = game()
-    view_html = g.render(await load_view(g.store, pid), str(request.base_url))
+    view_html = g.render(await load_view(g.store, g.settings, pid), str(request.base_url))
     return HTMLResponse(g.jinja.get_template("game.html").render(view_html=view_html, stream_url="/stream"))
 
 
@@ -114,7 +115,7 @@ async def command(request: Request) -> Response:
         return await run("set_name", pid=pid, name=name, key=name_key(name))
     if path == "/rooms":
         for _ in range(5):
-            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
+            code = "".join(secrets.choice(rules.CODE_ALPHABET) for _ in range(rules.CODE_LENGTH))
             response = await run("room_create", pid=pid, public=bool(body.get("public", True)), code=code)
             if response.status_code != 503:
                 return response
@@ -131,7 +132,7 @@ async def command(request: Request) -> Response:
             result = await g.store.run("match_start", pid=pid, code=code, delay_ms=g.timers.secret_delay_ms())
             g.timers.follow(code, result)
         elif verb == "buzz":
-            result = await g.store.run("buzz", pid=pid, code=code, rid=str(body["round"]),
+            result = await g.store.run("buzz", pid=pid, code=code, round_id=str(body["round_id"]),
                                        ms=body.get("ms"), early=bool(body.get("early")))
             g.timers.follow(code, result)
         else:
@@ -140,7 +141,7 @@ async def command(request: Request) -> Response:
         return PlainTextResponse(err.message, status_code=err.status)
     except (KeyError, TypeError, ValueError):
         return PlainTextResponse("Bad request.", status_code=400)
-    return Response(status_code=204, headers=accepted_stamp(result.get("at")))
+    return Response(status_code=204, headers=accepted_stamp(result.get("accepted_ms")))
 
 
 async def stream(request: Request) -> Response:
@@ -154,13 +155,13 @@ async def stream(request: Request) -> Response:
 async def events(g: Game, pid: str, base_url: str) -> AsyncIterator[bytes]:
     """One PubSub per stream; every message: read, render, send."""
     pubsub = g.store.redis.pubsub()
-    conn = secrets.token_urlsafe(8)
-    await g.presence.connect(pid, conn)
+    stream_id = secrets.token_urlsafe(8)
+    await g.presence.connect(pid, stream_id)
     channels: frozenset[str] = frozenset()
     go_marked: tuple[str, str] | None = None
     try:
         while True:
-            view = await load_view(g.store, pid)
+            view = await load_view(g.store, g.settings, pid)
             if view.channels != channels:
                 if channels - view.channels:
                     await pubsub.unsubscribe(*(channels - view.channels))
@@ -168,19 +169,19 @@ async def events(g: Game, pid: str, base_url: str) -> AsyncIterator[bytes]:
                 channels = view.channels
                 continue  # subscribed: read again, so no change slips in between
             if view.deadline:
-                g.timers.ensure(*view.deadline)
+                g.timers.ensure(view.deadline)
             yield SSE.patch_elements(g.render(view, base_url)).encode()
             if view.go_round and view.go_round != go_marked:
                 go_marked = view.go_round
-                await g.store.run("go_sent", pids=[pid], code=view.go_round[0], rid=view.go_round[1])
+                await g.store.run("go_sent", pids=[pid], code=view.go_round[0], round_id=view.go_round[1])
             while True:  # the next message, or a heartbeat's presence refresh
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=g.settings.heartbeat_s)
                 if message is not None:
                     break
-                await g.presence.connect(pid, conn)
+                await g.presence.connect(pid, stream_id)
     finally:
         await pubsub.aclose()
-        await g.presence.disconnect(pid, conn)
+        await g.presence.disconnect(pid, stream_id)
 
 
 def create_app() -> Starlette:

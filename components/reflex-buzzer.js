@@ -1,6 +1,6 @@
 // <reflex-buzzer> — the one Lit web component of the reflex party game.
 //
-// The server renders <reflex-buzzer id="buzzer" phase="…" round="…" result="…">
+// The server renders <reflex-buzzer id="buzzer" phase="…" round-id="…" result="…">
 // and Datastar morphs those attributes in place. Everything the client learns
 // by itself (pressed this round, measured ms, early) is Lit internal state,
 // never reflected to attributes: a morph rewrites the attributes to what the
@@ -19,7 +19,7 @@ function isEditable(el) {
 export class ReflexBuzzer extends LitElement {
   static properties = {
     phase: { type: String },
-    round: { type: String },
+    roundId: { type: String, attribute: 'round-id' },
     result: { type: String },
     _pressed: { state: true }, // one press per round
     _early: { state: true },
@@ -87,7 +87,7 @@ export class ReflexBuzzer extends LitElement {
   constructor() {
     super();
     this.phase = 'idle';
-    this.round = '';
+    this.roundId = '';
     this.result = '';
     this._pressed = false;
     this._early = false;
@@ -112,13 +112,13 @@ export class ReflexBuzzer extends LitElement {
   }
 
   willUpdate(changed) {
-    if (changed.has('round')) {
+    if (changed.has('roundId')) {
       this._pressed = false;
       this._early = false;
       this._ms = null;
     }
-    if (changed.has('phase') || changed.has('round')) {
-      // Any phase/round change invalidates the GO timestamp; updated() re-arms it.
+    if (changed.has('phase') || changed.has('roundId')) {
+      // Any phase or round change invalidates the GO timestamp; updated() re-arms it.
       cancelAnimationFrame(this._goRaf);
       this._goRaf = 0;
       this._goPaintedAt = null;
@@ -126,7 +126,7 @@ export class ReflexBuzzer extends LitElement {
   }
 
   updated(changed) {
-    if ((changed.has('phase') || changed.has('round')) && this._phase === 'go') {
+    if ((changed.has('phase') || changed.has('roundId')) && this._phase === 'go') {
       // The rAF callback runs in the frame that paints the GO we just rendered;
       // its timestamp is on the performance.now() clock, like event.timeStamp.
       // Timing from here (not from when the attribute arrived) keeps render and
@@ -207,7 +207,7 @@ export class ReflexBuzzer extends LitElement {
       new CustomEvent('buzz', {
         bubbles: true,
         composed: true,
-        detail: { round: this.round, ms, early },
+        detail: { roundId: this.roundId, ms, early },
       }),
     );
   }

@@ -87,6 +87,8 @@ def load_settings(**overrides: object) -> Settings:
         "ready_max_ms": _int("READY_MAX_MS", 4000),
         "round_timeout_ms": _int("ROUND_TIMEOUT_MS", 3000),
         "results_pause_ms": _int("RESULTS_PAUSE_MS", 4000),
+        "human_floor_ms": _int("HUMAN_FLOOR_MS", 100),
+        "reaction_tolerance_ms": _int("REACTION_TOLERANCE_MS", 50),
         "reconnect_grace_ms": _int("RECONNECT_GRACE_MS", 10000),
         "heartbeat_s": float(os.environ.get("HEARTBEAT_S", "15")),
         "send_timeout_s": float(os.environ.get("SEND_TIMEOUT_S", "10")),

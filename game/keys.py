@@ -11,27 +11,28 @@ TEMPLATES: dict[str, str] = {
     "player": "player:{}",  # hash: name, room, role
     "names": "names",  # hash: lower-cased name -> player id
     "presence": "presence",  # zset: player id -> online-until (ms); CONNECTED while a stream is open
-    "conns": "conns:{}",  # zset: stream id -> opened (ms), a player's open streams
+    "streams": "streams:{}",  # zset: stream id -> opened (ms), a player's open streams
     "procs": "procs",  # zset: process id -> lease-until (ms), the processes holding streams
-    "proc_conns": "proc:{}:conns",  # set: "<player id> <stream id>" of each stream a process holds
+    "proc_streams": "proc:{}:streams",  # set: "<player id> <stream id>" of each stream a process holds
     "rate": "rate:{}",  # counter: a player's commands in the current window
     "queue": "queue",  # zset: player id -> enqueue order
     "lobby_tick": "lobby:tick",  # flag: the lobby was woken for presence lately
     "queue_seq": "queue:seq",  # counter for queue order
     "public": "rooms:public",  # zset: room code -> created (ms)
     "room": "room:{}",  # hash: the room and its current round
-    "seats": "room:{}:players",  # zset: player id -> join order
-    "watchers": "room:{}:spectators",  # zset: player id -> join order
-    "round": "room:{}:round",  # hash: presses and results of the current round
+    "players": "room:{}:players",  # zset: player id -> join order (the seats)
+    "spectators": "room:{}:spectators",  # zset: player id -> join order
+    "presses": "room:{}:presses",  # hash: presses and results of the current round
     "scores": "room:{}:scores",  # hash: player id -> match points
     "kicked": "room:{}:kicked",  # set: player ids kicked from this match
     "ch_lobby": "ch:lobby",
     "ch_room": "ch:room:{}",
     "ch_player": "ch:player:{}",
-    "tutorial": "tut:{}",  # the tutorial's own demo keys and channels (game/tutorial/)
+    "ch_relay": "ch:relay",  # every relay subscribes to it (nothing is published there): see game/relay.py
+    "tutorial": "tut:{}",  # the tutorial's own demo keys and channels (tutorial/)
 }
 
-ROOM_KEYS = ("room", "seats", "watchers", "round", "scores", "kicked")
+ROOM_KEYS = ("room", "players", "spectators", "presses", "scores", "kicked")
 
 
 class Keys:
@@ -50,8 +51,11 @@ class Keys:
     def presence(self) -> str:
         return self._key("presence")
 
-    def conns(self, pid: str) -> str:
-        return self._key("conns", pid)
+    def streams(self, pid: str) -> str:
+        return self._key("streams", pid)
+
+    def proc_streams(self, proc: str) -> str:
+        return self._key("proc_streams", proc)
 
     def procs(self) -> str:
         return self._key("procs")
@@ -68,14 +72,17 @@ class Keys:
     def room(self, code: str) -> str:
         return self._key("room", code)
 
-    def seats(self, code: str) -> str:
-        return self._key("seats", code)
+    def players(self, code: str) -> str:
+        return self._key("players", code)
 
-    def watchers(self, code: str) -> str:
-        return self._key("watchers", code)
+    def spectators(self, code: str) -> str:
+        return self._key("spectators", code)
 
-    def round(self, code: str) -> str:
-        return self._key("round", code)
+    def presses(self, code: str) -> str:
+        return self._key("presses", code)
+
+    def kicked(self, code: str) -> str:
+        return self._key("kicked", code)
 
     def scores(self, code: str) -> str:
         return self._key("scores", code)
@@ -92,10 +99,24 @@ class Keys:
     def player_channel(self, pid: str) -> str:
         return self._key("ch_player", pid)
 
+    def relay_channel(self) -> str:
+        return self._key("ch_relay")
+
     def room_of_channel(self, channel: str) -> str | None:
         """The room code of a room channel (None for any other channel)."""
-        head = self.room_channel("")
-        return channel.removeprefix(head) if channel.startswith(head) else None
+        return self.parse("ch_room", channel)
+
+    def pattern(self, name: str) -> str:
+        """A glob matching every key of one template, e.g. `pattern("players")`."""
+        return self._key(name, "*")
+
+    def parse(self, name: str, key: str) -> str | None:
+        """The player id or room code in `key`, if it is a key of that template."""
+        head, _, tail = (self.prefix + TEMPLATES[name]).partition("{}")
+        if not (key.startswith(head) and key.endswith(tail)) or len(key) < len(head) + len(tail):
+            return None
+        arg = key[len(head) : len(key) - len(tail)]
+        return arg if arg and ":" not in arg else None
 
     def tutorial(self, name: str) -> str:
         return self._key("tutorial", name)

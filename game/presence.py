@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from game.config import Settings
 from game.store import Store
 
 log = logging.getLogger(__name__)
@@ -25,22 +26,23 @@ LEASE_HEARTBEATS = 3  # a process's streams count as open this long after its la
 
 
 class Presence:
-    def __init__(self, store: Store, rooms: Callable[[], Iterable[str]] = tuple) -> None:
+    def __init__(self, store: Store, settings: Settings, rooms: Callable[[], Iterable[str]] = tuple) -> None:
         self.store = store
+        self.settings = settings
         self.proc = secrets.token_urlsafe(8)  # this process, as its lease names it
         self._rooms = rooms  # the rooms this process's streams show (kept from expiring)
         self._open: dict[str, str] = {}  # stream id -> player id, the streams held here
         self._tasks: set[asyncio.Task[None]] = set()
         self._lobby_catch_up: asyncio.Task[None] | None = None
 
-    async def connect(self, pid: str, conn: str) -> None:
+    async def connect(self, pid: str, stream: str) -> None:
         """A stream opened."""
-        self._open[conn] = pid
-        await self._run("connect", pid=pid, conn=conn, proc=self.proc)
+        self._open[stream] = pid
+        await self._run("connect", pid=pid, stream=stream, proc=self.proc)
 
-    async def disconnect(self, pid: str, conn: str) -> None:
-        self._open.pop(conn, None)
-        await self._run("disconnect", pid=pid, conn=conn, proc=self.proc)
+    async def disconnect(self, pid: str, stream: str) -> None:
+        self._open.pop(stream, None)
+        await self._run("disconnect", pid=pid, stream=stream, proc=self.proc)
         self._sweep_later(pid)
 
     async def start(self) -> None:
@@ -50,19 +52,19 @@ class Presence:
 
     async def renew(self) -> None:
         """Renew this process's lease, and close the streams of processes that are gone."""
-        lease_ms = int(self.store.settings.heartbeat_s * 1000 * LEASE_HEARTBEATS)
+        lease_ms = int(self.settings.heartbeat_s * 1000 * LEASE_HEARTBEATS)
         result = await self._run("lease", proc=self.proc, lease_ms=lease_ms, rooms=list(self._rooms()))
         if not result["renewed"]:
             # Our lease had run out (this process stalled) and our streams were
             # closed in Redis: they are open, so register them again.
-            for conn, pid in list(self._open.items()):
-                await self.connect(pid, conn)
+            for stream, pid in list(self._open.items()):
+                await self.connect(pid, stream)
         for pid in result["gone"] or ():  # an empty Lua list may arrive as {}
             self._sweep_later(pid)
 
     async def _keep_lease(self) -> None:
         while True:
-            await asyncio.sleep(self.store.settings.heartbeat_s)
+            await asyncio.sleep(self.settings.heartbeat_s)
             try:
                 await self.renew()
             except Exception:
@@ -73,7 +75,7 @@ class Presence:
         if result.get("lobby_later") and self._lobby_catch_up is None:
             # The lobby was woken for presence a moment ago: wake it once more
             # when that window ends, so its online count ends up right.
-            self._lobby_catch_up = self._later(self.store.settings.lobby_presence_ms / 1000, self._wake_lobby)
+            self._lobby_catch_up = self._later(self.settings.lobby_presence_ms / 1000, self._wake_lobby)
         return result
 
     def _sweep_later(self, pid: str) -> None:
@@ -82,7 +84,7 @@ class Presence:
         async def sweep() -> None:
             await self._run("sweep", pid=pid)
 
-        self._later(self.store.settings.reconnect_grace_ms / 1000 + 0.05, sweep)
+        self._later(self.settings.reconnect_grace_ms / 1000 + 0.05, sweep)
 
     async def _wake_lobby(self) -> None:
         self._lobby_catch_up = None

@@ -14,13 +14,13 @@ import logging
 import time
 from collections import defaultdict
 
-from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-log = logging.getLogger(__name__)
+from game.rules import EVICT
 
-EVICT = "close:"  # a message "close:<stream id>" on a player channel ends that stream
+log = logging.getLogger(__name__)
 
 
 class Mailbox:
@@ -57,12 +57,14 @@ class Mailbox:
 
 
 class Relay:
-    def __init__(self, redis: Redis, home_channel: str) -> None:
-        self._pubsub = redis.pubsub()
+    """Fans the messages of one pub/sub connection out to this process's mailboxes."""
+
+    def __init__(self, pubsub: PubSub, home_channel: str) -> None:
+        self._pubsub = pubsub
         # Always subscribed to one channel, so the connection stays in pub/sub
         # mode and the listener has something to wait on.
         self._home = home_channel
-        self._watchers: dict[str, set[Mailbox]] = defaultdict(set)
+        self._mailboxes: dict[str, set[Mailbox]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -78,15 +80,15 @@ class Relay:
 
     def channels(self) -> list[str]:
         """The channels some stream of this process watches."""
-        return list(self._watchers)
+        return list(self._mailboxes)
 
     async def watch(self, mailbox: Mailbox, channels: frozenset[str]) -> None:
         """Point a mailbox at a new set of channels (subscribing as needed)."""
         added, removed = channels - mailbox.channels, mailbox.channels - channels
         mailbox.channels = channels
         for channel in added:
-            first = not self._watchers[channel]
-            self._watchers[channel].add(mailbox)
+            first = not self._mailboxes[channel]
+            self._mailboxes[channel].add(mailbox)
             if first:
                 await asyncio.shield(self._pubsub.subscribe(channel))  # see `_unwatch`
         await self._unwatch(mailbox, removed)
@@ -97,29 +99,30 @@ class Relay:
 
     async def _unwatch(self, mailbox: Mailbox, channels: frozenset[str]) -> None:
         for channel in channels:
-            watchers = self._watchers.get(channel)
-            if watchers is None:
+            mailboxes = self._mailboxes.get(channel)
+            if mailboxes is None:
                 continue
-            watchers.discard(mailbox)
-            if not watchers:
-                del self._watchers[channel]
+            mailboxes.discard(mailbox)
+            if not mailboxes:
+                del self._mailboxes[channel]
                 with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
                     # Shielded: cancelled mid-command (its client left), redis-py
                     # would drop the connection every stream of the process shares,
                     # and the other streams' commands on it would fail meanwhile.
                     await asyncio.shield(self._pubsub.unsubscribe(channel))
 
-    def _wake(self, channel: str, data: str) -> None:
+    def deliver(self, channel: str, data: str) -> None:
+        """A message arrived on `channel`: wake the mailboxes watching it."""
         evict = data.removeprefix(EVICT) if data.startswith(EVICT) else None
-        for mailbox in self._watchers.get(channel, ()):
+        for mailbox in self._mailboxes.get(channel, ()):
             if evict is None or mailbox.stream_id == evict:
                 # Once told to close, a later ordinary message must not undo it.
                 mailbox.evicted = mailbox.evicted or evict is not None
                 mailbox.notify(channel)
 
     def _wake_all(self) -> None:
-        for watchers in self._watchers.values():
-            for mailbox in watchers:
+        for mailboxes in self._mailboxes.values():
+            for mailbox in mailboxes:
                 mailbox.notify()
 
     async def _listen(self) -> None:
@@ -139,7 +142,7 @@ class Relay:
             backoff = 0.1
             kind = message["type"]
             if kind == "message":
-                self._wake(message["channel"], message["data"])
+                self.deliver(message["channel"], message["data"])
             elif kind == "subscribe" and message["channel"] == self._home:
                 # (Re)subscribed: after a reconnect, nobody knows what was missed.
                 self._wake_all()

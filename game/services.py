@@ -1,20 +1,28 @@
-"""The per-process services every route uses, created at startup by app.py."""
+"""The per-process services of the game, started and stopped as one.
+
+`running(settings)` opens them in order (Redis, the relay's one pub/sub
+connection, the presence lease) and closes them in reverse when the block
+ends, so every start has its stop beside it. The web layer holds the result
+for the process's lifetime (`app.py`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from quart import current_app
-
+from game.config import Settings
 from game.presence import Presence
+from game.reads import Snapshots
 from game.relay import Relay
-from game.store import Store
+from game.store import Store, connect
 from game.timers import GoReceipts, Timers
-from game.views import Snapshots
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
+    settings: Settings
     store: Store
     relay: Relay
     timers: Timers
@@ -23,5 +31,24 @@ class Services:
     go_receipts: GoReceipts
 
 
-def services() -> Services:
-    return current_app.extensions["game"]  # type: ignore[no-any-return]
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Services]:
+    redis = connect(settings)
+    store = Store(redis, settings)
+    relay = Relay(redis.pubsub(), store.keys.relay_channel())
+    timers = Timers(store, settings)
+
+    def rooms_shown() -> list[str]:
+        """The rooms this process's streams show: its lease keeps them from expiring."""
+        return [code for channel in relay.channels() if (code := store.keys.room_of_channel(channel))]
+
+    presence = Presence(store, settings, rooms_shown)
+    try:
+        await relay.start()
+        await presence.start()  # the lease, before this process opens any stream
+        yield Services(settings, store, relay, timers, presence, Snapshots(), GoReceipts(store))
+    finally:
+        timers.cancel_all()
+        presence.cancel_all()
+        await relay.stop()
+        await redis.aclose()

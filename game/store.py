@@ -16,6 +16,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.commands.core import AsyncScript
 
+from game import rules
 from game.config import Settings
 from game.keys import Keys
 
@@ -61,13 +62,13 @@ def connect(settings: Settings) -> Redis:
 
 
 class Store:
-    """Runs the game's scripts with the settings they need."""
+    """The Redis client, the key names, and the game's scripts, run with the
+    settings they need (settings themselves live on `game.services.Services`)."""
 
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.redis = redis
-        self.settings = settings
         self.keys = Keys(settings.key_prefix)
-        common = self.keys.lua_prelude() + (LUA_DIR / "common.lua").read_text()
+        common = self.keys.lua_prelude() + rules.lua_prelude() + (LUA_DIR / "common.lua").read_text()
         self._scripts: dict[str, AsyncScript] = {
             path.stem: redis.register_script(common + path.read_text())
             for path in sorted(LUA_DIR.glob("*.lua"))

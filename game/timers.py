@@ -12,42 +12,56 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
+from dataclasses import dataclass
 
+from game.config import Settings
 from game.store import Store
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """A room phase that ends by itself: `advance` is due in `due_in_ms` (from
+    the moment Redis said so, on Redis's clock, as every deadline is)."""
+
+    code: str
+    round_id: str
+    phase: str
+    due_in_ms: int
+
+
 class Timers:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
+        self.settings = settings
         self._pending: dict[tuple[str, str, str], asyncio.Task[None]] = {}
 
     def secret_delay_ms(self) -> int:
-        s = self.store.settings
+        s = self.settings
         return s.ready_min_ms + secrets.randbelow(s.ready_max_ms - s.ready_min_ms + 1)
 
-    def ensure(self, code: str, rid: str, phase: str, at_ms: int) -> None:
-        """Fire `advance` for this room phase at `at_ms` (server clock), once per process."""
-        key = (code, rid, phase)
+    def ensure(self, deadline: Deadline) -> None:
+        """Fire `advance` for this room phase when it is due, once per process."""
+        key = (deadline.code, deadline.round_id, deadline.phase)
         if key not in self._pending:
-            self._pending[key] = asyncio.create_task(self._fire(key, at_ms))
+            self._pending[key] = asyncio.create_task(self._fire(deadline))
 
-    async def _fire(self, key: tuple[str, str, str], at_ms: int) -> None:
-        code, rid, phase = key
+    async def _fire(self, deadline: Deadline) -> None:
+        key = (deadline.code, deadline.round_id, deadline.phase)
         try:
-            delay = at_ms / 1000 - time.time()
+            wait_ms = deadline.due_in_ms
             while True:
-                await asyncio.sleep(max(delay, 0))
+                await asyncio.sleep(max(wait_ms, 0) / 1000)
                 result = await self.store.run(
-                    "advance", code=code, rid=rid, phase=phase, delay_ms=self.secret_delay_ms()
+                    "advance", code=deadline.code, round_id=deadline.round_id, phase=deadline.phase,
+                    delay_ms=self.secret_delay_ms(),
                 )
-                if "wait_ms" not in result:  # clocks differ slightly: wait the rest
+                if "wait_ms" not in result:  # not due yet by Redis's clock: wait the rest
                     break
-                delay = result["wait_ms"] / 1000
+                wait_ms = result["wait_ms"]
             if result.get("ok"):
-                self.follow(code, result)
+                self.follow(deadline.code, result)
         except Exception:  # a lost timer is covered by other processes' timers
             log.exception("timer %s failed", key)
         finally:
@@ -55,8 +69,8 @@ class Timers:
 
     def follow(self, code: str, result: dict[str, object]) -> None:
         """Schedule the end of the phase a script just started, if it has one."""
-        if "at" in result and "rid" in result:
-            self.ensure(code, str(result["rid"]), str(result["phase"]), int(result["at"]))  # type: ignore[arg-type]
+        if "due_in_ms" in result:
+            self.ensure(Deadline(code, str(result["round_id"]), str(result["phase"]), int(result["due_in_ms"])))  # type: ignore[call-overload]
 
     def cancel_all(self) -> None:
         for task in self._pending.values():
@@ -79,19 +93,28 @@ class GoReceipts:
         self._due: dict[tuple[str, str], set[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def delivered(self, code: str, rid: str, pid: str) -> None:
-        due = self._due.get((code, rid))
+    def delivered(self, code: str, round_id: str, pid: str) -> None:
+        due = self._due.get((code, round_id))
         if due is None:
-            due = self._due[(code, rid)] = set()
-            task = asyncio.create_task(self._record(code, rid))
+            due = self._due[(code, round_id)] = set()
+            task = asyncio.create_task(self._record(code, round_id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         due.add(pid)
 
-    async def _record(self, code: str, rid: str) -> None:
+    @property
+    def batches_pending(self) -> int:
+        """Receipts waiting to be recorded, one script each."""
+        return len(self._tasks)
+
+    async def settled(self) -> None:
+        """Wait until every receipt taken so far is recorded."""
+        await asyncio.gather(*self._tasks)
+
+    async def _record(self, code: str, round_id: str) -> None:
         await asyncio.sleep(self.BATCH_S)
-        pids = sorted(self._due.pop((code, rid)))
+        pids = sorted(self._due.pop((code, round_id)))
         try:
-            await self.store.run("go_sent", pids=pids, code=code, rid=rid)
+            await self.store.run("go_sent", pids=pids, code=code, round_id=round_id)
         except Exception:  # without a receipt the cap counts from GO itself
             log.exception("recording GO delivery for %s failed", code)

@@ -20,7 +20,10 @@ from typing import Any
 
 import httpx
 
+from game.keys import Keys
+
 ROOT = Path(__file__).resolve().parent.parent
+KEYS = Keys("rb:")  # the test servers' key prefix (tests/conftest.py)
 DATASTAR = {"Datastar-Request": "true"}
 
 # Debian's Chromium: Playwright's own browser download is not available here.
@@ -218,6 +221,11 @@ class Player:
         except TimeoutError:
             raise AssertionError(f"view never matched; last view: {self.text!r}") from None
         return self.text
+
+    @property
+    def stream_ended(self) -> bool:
+        """The stream was opened, and the server has ended it."""
+        return self._task is not None and self._task.done()
 
     async def stop_stream(self) -> None:
         if self._task:

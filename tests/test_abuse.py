@@ -8,7 +8,7 @@ from app import create_app
 from game.config import load_settings
 from game.store import GameError, Store
 from tests.conftest import FAST_GAME, free_port
-from tests.support import Player, new_players, start_server
+from tests.support import KEYS, Player, new_players, start_server
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +44,13 @@ async def test_opening_too_many_tabs_closes_the_oldest(server, players, redis):
         await tab.wait_for(lambda t: "Hi, Ann" in t)
     await ann.wait_for(lambda t: "Open in another tab" in t)
     assert all("Hi, Ann" in t.text for t in tabs)
-    pid = await redis.hget("rb:names", "ann")
-    assert await redis.zcard(f"rb:conns:{pid}") == 6
+    pid = await redis.hget(KEYS.names(), "ann")
+    assert await redis.zcard(KEYS.streams(pid)) == 6
     # Datastar's retry of the closed tab carries the event id: told to stop, with 204.
     retry = await ann.client.get("/stream", headers={"Last-Event-ID": "evicted"})
     assert retry.status_code == 204
     for tab in tabs:
-        tab._task and tab._task.cancel()
+        await tab.stop_stream()
 
 
 async def test_a_room_caps_its_spectators_and_the_queue_its_length(redis_url, redis):
@@ -63,7 +63,7 @@ async def test_a_room_caps_its_spectators_and_the_queue_its_length(redis_url, re
     with pytest.raises(GameError) as full:
         await store.run("room_join", pid="c" * 22, code="ROOMS", role="spectator")
     assert full.value.status == 409 and "spectators" in full.value.message
-    await store.run("connect", pid="c" * 22, conn="x", proc="p")
+    await store.run("connect", pid="c" * 22, stream="x", proc="p")
     await store.run("queue_join", pid="c" * 22, code="QQQQQ")
     await store.run("room_leave", pid="b" * 22, code="ROOMS")
     with pytest.raises(GameError) as long_queue:

@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.conftest import FAST_GAME, free_port
-from tests.support import Player, new_players, room_code_of, start_redis, start_server
+from tests.support import KEYS, Player, new_players, room_code_of, start_redis, start_server
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ async def test_a_redis_restart_mid_round_loses_no_seat_or_score(own_redis, playe
         await ann.post(f"/rooms/{code}/settings", {"rounds": 3})
         await ann.post(f"/rooms/{code}/start")
         await ann.wait_for(lambda t: ann.attr("buzzer", "phase") == "go")
-        await ann.post(f"/rooms/{code}/buzz", {"round": ann.attr("buzzer", "round"), "ms": 150, "early": True})
+        await ann.post(f"/rooms/{code}/buzz", {"round_id": ann.attr("buzzer", "round-id"), "ms": 150, "early": True})
         await ann.wait_for(lambda t: "Round 2 of 3 · get ready" in t)
 
         procs[-1].kill()  # hard, in the middle of round 2
@@ -70,7 +70,7 @@ async def test_a_redis_restart_mid_round_loses_no_seat_or_score(own_redis, playe
         text = await bob.wait_for(lambda t: "Final scores 1." in t, timeout=20)
         assert "Ann" in text and "Bob" in text
         client = Redis.from_url(url, decode_responses=True)
-        assert await client.zcard(f"rb:room:{code}:players") == 2
+        assert await client.zcard(KEYS.players(code)) == 2
         await client.aclose()
 
 
@@ -83,7 +83,7 @@ async def test_the_relay_resubscribes_and_streams_catch_up_after_losing_pubsub(s
     await ann.wait_for(lambda t: "Bob" in t)
     # Cut the app's pub/sub connection: messages published meanwhile are lost.
     await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
-    await redis.hset(f"rb:room:{code}", "rounds", 7)  # a change nobody announces
+    await redis.hset(KEYS.room(code), "rounds", 7)  # a change nobody announces
     await ann.wait_for(lambda t: "7 rounds" in t or 'value="7" selected' in ann.html, timeout=5)
     await bob.wait_for(lambda t: "7 rounds." in t, timeout=5)
 
@@ -169,7 +169,7 @@ async def test_sigterm_ends_the_process_within_the_graceful_timeout(redis_url, p
         doomed.proc.send_signal(signal.SIGTERM)
         await asyncio.to_thread(doomed.proc.wait, 10)
         assert time.monotonic() - began < 2 + 3  # --graceful-timeout 2, and a little slack
-        assert ann._task is not None and ann._task.done()  # her stream was ended, not left hanging
+        assert ann.stream_ended  # her stream was ended, not left hanging
         # She reconnects elsewhere and finds her seat.
         elsewhere = Player(survivor.url, httpx.AsyncClient(base_url=survivor.url, cookies=ann.client.cookies))
         players.append(elsewhere)

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import DATASTAR, seated_room
+from tests.support import DATASTAR, KEYS, seated_room
 
 PATHS = [
     "/name/check", "/name", "/queue/join", "/queue/leave", "/rooms", "/rooms/join",
     "/rooms/{code}/join", "/rooms/{code}/leave", "/rooms/{code}/kick", "/rooms/{code}/settings",
     "/rooms/{code}/start", "/rooms/{code}/buzz",
 ]
-FIELDS = ["name", "code", "role", "public", "player", "rounds", "round", "ms", "early"]
+FIELDS = ["name", "code", "role", "public", "player", "rounds", "round_id", "ms", "early"]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
@@ -42,22 +42,22 @@ requests = st.tuples(
 
 async def check_invariants(redis) -> None:
     seen: dict[str, str] = {}
-    for key in await redis.keys("rb:room:*"):
-        if key.count(":") != 2:
-            continue
-        code = key.split(":")[2]
+    for key in await redis.keys(KEYS.pattern("room")):
+        code = KEYS.parse("room", key)
+        if code is None:
+            continue  # another key of the room
         room = await redis.hgetall(key)
-        seats = await redis.zrange(f"rb:room:{code}:players", 0, -1)
-        watchers = await redis.zrange(f"rb:room:{code}:spectators", 0, -1)
-        assert len(seats) <= int(room["max"]) <= 8
-        for pid in seats + watchers:
+        players = await redis.zrange(KEYS.players(code), 0, -1)
+        spectators = await redis.zrange(KEYS.spectators(code), 0, -1)
+        assert len(players) <= int(room["max"]) <= 8
+        for pid in players + spectators:
             assert pid not in seen, f"{pid} is in rooms {seen[pid]} and {code}"
             seen[pid] = code
-            assert await redis.hget(f"rb:player:{pid}", "room") == code
-        scores = await redis.hgetall(f"rb:room:{code}:scores")
+            assert await redis.hget(KEYS.player(pid), "room") == code
+        scores = await redis.hgetall(KEYS.scores(code))
         played = int(room.get("round", 0))
         assert all(0 <= int(points) <= 3 * played for points in scores.values())
-    for pid in await redis.zrange("rb:queue", 0, -1):
+    for pid in await redis.zrange(KEYS.queue(), 0, -1):
         assert pid not in seen, f"{pid} is queued and in room {seen.get(pid)}"
 
 

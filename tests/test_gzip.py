@@ -3,7 +3,8 @@
 import zlib
 from collections.abc import AsyncIterator
 
-from game.streams import HEARTBEAT, gzipped
+from game.web.compression import compress
+from game.web.streams import HEARTBEAT
 
 
 async def events(*items: str) -> AsyncIterator[str]:
@@ -11,8 +12,10 @@ async def events(*items: str) -> AsyncIterator[str]:
         yield item
 
 
-async def body(*items: str) -> list[bytes]:
-    return [chunk async for chunk in gzipped(events(*items))]
+async def body(*items: str, accept: str = "gzip, deflate, br") -> list[bytes]:
+    chunks, headers = compress(events(*items), accept)
+    assert headers["Content-Encoding"] == "gzip"
+    return [chunk async for chunk in chunks]  # type: ignore[misc]
 
 
 def view(rounds: int, watching: int) -> str:
@@ -39,3 +42,10 @@ async def test_streams_sent_the_same_view_share_the_next_compression():
     late_watcher = await body(HEARTBEAT, shared, view(6, 3))  # joined later: another history until now
     assert watcher[1] != late_watcher[1]
     assert watcher[2] is late_watcher[2]  # the same bytes, compressed once
+
+
+async def test_a_client_that_refuses_gzip_gets_the_events_as_they_are():
+    for refusal in ("", "identity", "gzip;q=0, br"):
+        chunks, headers = compress(events(view(5, 1)), refusal)
+        assert "Content-Encoding" not in headers and headers["Vary"] == "Accept-Encoding"
+        assert [chunk async for chunk in chunks] == [view(5, 1)]  # type: ignore[misc]

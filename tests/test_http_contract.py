@@ -7,7 +7,7 @@ leaves the game exactly as it was.
 import httpx
 import pytest
 
-from tests.support import DATASTAR, Player, seated_room
+from tests.support import DATASTAR, KEYS, Player, seated_room
 
 COMMANDS = [
     "/name/check", "/name", "/queue/join", "/queue/leave", "/rooms", "/rooms/join",
@@ -26,7 +26,7 @@ WRONG_TYPES = {
     "/rooms/{code}/join": {"role": "host"},
     "/rooms/{code}/kick": {"player": 7},
     "/rooms/{code}/settings": {"rounds": "3"},
-    "/rooms/{code}/buzz": {"round": "1", "ms": "fast", "early": False},
+    "/rooms/{code}/buzz": {"round_id": "1", "ms": "fast", "early": False},
 }
 
 
@@ -35,7 +35,8 @@ async def snapshot(redis) -> dict:
     leases move it) and the rate-limit counters (every request counts, refused or not)."""
     state = {}
     for key in sorted(await redis.keys("*")):
-        if key in ("rb:presence", "rb:procs") or key.startswith(("rb:conns:", "rb:rate:", "rb:proc:")):
+        if key in (KEYS.presence(), KEYS.procs()) or any(
+                KEYS.parse(name, key) for name in ("streams", "rate", "proc_streams")):
             continue
         kind = await redis.type(key)
         state[key] = {
@@ -99,16 +100,16 @@ async def test_unknown_rooms_and_made_up_ids_are_refused(server, room, redis):
     for path, body in [
         ("/rooms/NOPE1/join", {"role": "player"}), ("/rooms/ab/join", {"role": "player"}),
         ("/rooms/NOPE1/leave", None), ("/rooms/NOPE1/start", None),
-        ("/rooms/NOPE1/buzz", {"round": "1", "ms": 200, "early": False}),
+        ("/rooms/NOPE1/buzz", {"round_id": "1", "ms": 200, "early": False}),
     ]:
         response = await ann.post(path, body)
         assert response.status_code in (403, 404, 409), (path, response.status_code)
     assert (await ann.post(f"/rooms/{code}/kick", {"player": "x" * 22})).status_code == 404
     assert (await ann.post(f"/rooms/{code}/kick", {"player": "short"})).status_code == 404
-    assert (await ann.post(f"/rooms/{code}/buzz", {"round": "1", "ms": 200, "early": False})).status_code == 409
-    assert (await ann.post(f"/rooms/{code}/buzz", {"round": "1", "ms": -5, "early": False})).status_code == 400
-    assert (await ann.post(f"/rooms/{code}/buzz", {"round": "1", "ms": True, "early": False})).status_code == 400
-    assert (await ann.post(f"/rooms/{code}/buzz", {"round": "1" * 50, "ms": 200, "early": False})).status_code == 409
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": "1", "ms": 200, "early": False})).status_code == 409
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": "1", "ms": -5, "early": False})).status_code == 400
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": "1", "ms": True, "early": False})).status_code == 400
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": "1" * 50, "ms": 200, "early": False})).status_code == 409
     assert await snapshot(redis) == before
 
 

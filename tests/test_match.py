@@ -4,13 +4,13 @@ player's own stream, and each player sees their own view."""
 import asyncio
 import re
 
-from tests.support import Player, new_players, seated_room
+from tests.support import KEYS, Player, new_players, seated_room
 
 
 async def buzzer(p: Player, phase: str) -> str:
     """Wait until this player's buzzer shows `phase`; returns the round id."""
     await p.wait_for(lambda t: p.attr("buzzer", "phase") == phase)
-    return p.attr("buzzer", "round") or ""
+    return p.attr("buzzer", "round-id") or ""
 
 
 async def start(host: Player, code: str, rounds: int) -> None:
@@ -25,13 +25,12 @@ async def test_two_players_play_a_match_to_the_final_scoreboard(server, players,
         for p in (ann, bob):
             await p.wait_for(lambda t: f"Round {round_no} of 2 · get ready" in t)
         # The secret delay never reaches the browser before GO.
-        go_at = await redis.hget(f"rb:room:{code}", "go_at")
+        go_at = await redis.hget(KEYS.room(code), "go_at")
         assert all(go_at not in payload for _, payload in ann.events + bob.events)
-        rid = await buzzer(ann, "go")
+        round_id = await buzzer(ann, "go")
         await buzzer(bob, "go")
-        await redis.hset(f"rb:room:{code}:round", mapping={f"sent:{pid}": 0 for pid in await redis.zrange(f"rb:room:{code}:players", 0, -1)})
-        assert (await ann.post(f"/rooms/{code}/buzz", {"round": rid, "ms": 180, "early": False})).status_code == 204
-        assert (await bob.post(f"/rooms/{code}/buzz", {"round": rid, "ms": 240, "early": False})).status_code == 204
+        assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 180, "early": False})).status_code == 204
+        assert (await bob.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 240, "early": False})).status_code == 204
         for p in (ann, bob):
             await p.wait_for(lambda t: f"Round {round_no} of 2: Ann wins" in t)
         assert "180 ms · #1 (+3)" in bob.text and "240 ms · #2 (+2)" in bob.text
@@ -64,8 +63,8 @@ async def test_each_player_sees_their_own_view(server, players):
 async def test_a_press_before_go_is_a_false_start(server, players):
     code, (ann, bob) = await seated_room(server, players, "Ann", "Bob")
     await start(ann, code, 1)
-    rid = await buzzer(ann, "ready")
-    assert (await ann.post(f"/rooms/{code}/buzz", {"round": rid, "ms": None, "early": True})).status_code == 204
+    round_id = await buzzer(ann, "ready")
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": None, "early": True})).status_code == 204
     await ann.wait_for(lambda t: "false start" in t)
     await bob.wait_for(lambda t: "pressed" in t)  # others see that Ann pressed, not the result
     await bob.wait_for(lambda t: "Bob wins" in t or "nobody wins" in t, timeout=10)
@@ -75,8 +74,8 @@ async def test_a_press_before_go_is_a_false_start(server, players):
 async def test_a_round_ends_three_seconds_after_go_without_everyone(server, players):
     code, (ann, bob) = await seated_room(server, players, "Ann", "Bob")
     await start(ann, code, 1)
-    rid = await buzzer(ann, "go")
-    await ann.post(f"/rooms/{code}/buzz", {"round": rid, "ms": 150, "early": False})
+    round_id = await buzzer(ann, "go")
+    await ann.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 150, "early": False})
     text = await bob.wait_for(lambda t: "Round 1 of 1:" in t)
     assert "no press" in text
 
@@ -86,17 +85,17 @@ async def test_presses_that_change_nothing(server, players, redis):
     (cat,) = await new_players(server, players, "Cat")
     await cat.post(f"/rooms/{code}/join", {"role": "spectator"})
     await start(ann, code, 2)
-    rid = await buzzer(ann, "go")
-    assert (await ann.post(f"/rooms/{code}/buzz", {"round": rid, "ms": 200, "early": False})).status_code == 204
+    round_id = await buzzer(ann, "go")
+    assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 200, "early": False})).status_code == 204
     async def presses() -> dict[str, str]:
         # Without the streams' delivery receipts ("sent:"), which may land at any moment.
-        found = await redis.hgetall(f"rb:room:{code}:round")
+        found = await redis.hgetall(KEYS.presses(code))
         return {k: v for k, v in found.items() if not k.startswith("sent:")}
 
     before = await presses()
-    second = await ann.post(f"/rooms/{code}/buzz", {"round": rid, "ms": 150, "early": False})
-    stale = await bob.post(f"/rooms/{code}/buzz", {"round": "1", "ms": 150, "early": False})
-    spectator = await cat.post(f"/rooms/{code}/buzz", {"round": rid, "ms": 150, "early": False})
+    second = await ann.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 150, "early": False})
+    stale = await bob.post(f"/rooms/{code}/buzz", {"round_id": "1", "ms": 150, "early": False})
+    spectator = await cat.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 150, "early": False})
     assert (second.status_code, stale.status_code, spectator.status_code) == (409, 409, 403)
     assert "already pressed" in second.text and "round is over" in stale.text
     assert await presses() == before
@@ -108,7 +107,7 @@ async def test_host_controls_are_checked_on_the_server(server, players, redis):
     assert (await bob.post(f"/rooms/{code}/settings", {"rounds": 3})).status_code == 403
     assert (await ann.post(f"/rooms/{code}/settings", {"rounds": 0})).status_code == 400
     assert (await ann.post(f"/rooms/{code}/settings", {"rounds": 21})).status_code == 400
-    assert await redis.hget(f"rb:room:{code}", "rounds") == "5"  # the default
+    assert await redis.hget(KEYS.room(code), "rounds") == "5"  # the default
     outcomes = await asyncio.gather(*(ann.post(f"/rooms/{code}/start") for _ in range(4)))
     assert sorted(o.status_code for o in outcomes) == [204, 409, 409, 409]
     assert (await ann.post(f"/rooms/{code}/settings", {"rounds": 3})).status_code == 409

@@ -30,9 +30,8 @@ async def test_players_on_different_processes_see_each_others_moves(server, othe
     await ann.post(f"/rooms/{code}/settings", {"rounds": 1})
     await ann.post(f"/rooms/{code}/start")
     await bob.wait_for(lambda t: bob.attr("buzzer", "phase") == "go")
-    rid = bob.attr("buzzer", "round")
-    await redis.hset(f"rb:room:{code}:round", "sent:" + (await redis.hget("rb:names", "bob")), 0)
-    await bob.post(f"/rooms/{code}/buzz", {"round": rid, "ms": 190, "early": False})
+    round_id = bob.attr("buzzer", "round-id")
+    await bob.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 190, "early": False})
     await ann.wait_for(lambda t: "Bob wins" in t)
 
 

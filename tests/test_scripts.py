@@ -10,20 +10,24 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from game.config import load_settings
+from game.config import Settings, load_settings
 from game.presence import Presence
-from game.timers import GoReceipts
+from game.timers import GoReceipts, Timers
 from game.store import GameError, Store
 
 PIDS = [f"player{i}".ljust(22, "x") for i in range(4)]
 
 
 @pytest.fixture
-async def store(redis_url: str, redis: Redis):
+def settings(redis_url: str) -> Settings:
     # A key prefix of its own: the suite's app server shares this Redis and publishes too.
-    settings = load_settings(redis_url=redis_url, secret_key="k", results_pause_ms=50, round_timeout_ms=3000,
-                             key_prefix="scripts:")
-    client = Redis.from_url(redis_url, decode_responses=True)
+    return load_settings(redis_url=redis_url, secret_key="k", results_pause_ms=50, round_timeout_ms=3000,
+                         key_prefix="scripts:")
+
+
+@pytest.fixture
+async def store(settings: Settings, redis: Redis):
+    client = Redis.from_url(settings.redis_url, decode_responses=True)
     yield Store(client, settings)
     await client.aclose()
 
@@ -31,7 +35,7 @@ async def store(redis_url: str, redis: Redis):
 async def room_with(store: Store, n: int) -> str:
     for i, pid in enumerate(PIDS[:n]):
         await store.run("set_name", pid=pid, name=f"P{i}", key=f"p{i}")
-        await store.run("connect", pid=pid, conn="c", proc="p")
+        await store.run("connect", pid=pid, stream="c", proc="p")
     await store.run("room_create", pid=PIDS[0], code="ROOM1", public=True)
     for pid in PIDS[1:n]:
         await store.run("room_join", pid=pid, code="ROOM1", role="player")
@@ -42,19 +46,19 @@ async def at_go(store: Store, n: int = 2) -> str:
     """A room whose first round has just turned GO; returns the round id."""
     code = await room_with(store, n)
     started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=0)
-    result = await store.run("advance", code=code, rid=started["rid"], phase="ready", delay_ms=0)
+    result = await store.run("advance", code=code, round_id=started["round_id"], phase="ready", delay_ms=0)
     assert result["phase"] == "go"
-    return started["rid"]
+    return started["round_id"]
 
 
 async def round_hash(store: Store) -> dict[str, str]:
-    return await store.redis.hgetall(store.keys.round("ROOM1"))
+    return await store.redis.hgetall(store.keys.presses("ROOM1"))
 
 
 async def test_a_claimed_time_longer_than_the_server_saw_is_capped(store):
     rid = await at_go(store)
-    await store.run("go_sent", pids=[PIDS[0]], code="ROOM1", rid=rid)
-    result = await store.run("buzz", pid=PIDS[0], code="ROOM1", rid=rid, ms=2500, early=False)
+    await store.run("go_sent", pids=[PIDS[0]], code="ROOM1", round_id=rid)
+    result = await store.run("buzz", pid=PIDS[0], code="ROOM1", round_id=rid, ms=2500, early=False)
     # The server saw only a few ms since GO was sent: capped, then below the floor.
     assert result["result"] == "early"
 
@@ -62,24 +66,24 @@ async def test_a_claimed_time_longer_than_the_server_saw_is_capped(store):
 async def test_a_plausible_time_is_taken_as_measured(store):
     rid = await at_go(store)
     sent = int(await store.redis.hget(store.keys.room("ROOM1"), "go_started")) - 400
-    await store.redis.hset(store.keys.round("ROOM1"), f"sent:{PIDS[0]}", sent)  # GO reached them 400 ms ago
-    result = await store.run("buzz", pid=PIDS[0], code="ROOM1", rid=rid, ms=213, early=False)
+    await store.redis.hset(store.keys.presses("ROOM1"), f"sent:{PIDS[0]}", sent)  # GO reached them 400 ms ago
+    result = await store.run("buzz", pid=PIDS[0], code="ROOM1", round_id=rid, ms=213, early=False)
     assert result["result"] == "213"
 
 
 async def test_faster_than_a_human_is_a_false_start(store):
     rid = await at_go(store)
-    await store.redis.hset(store.keys.round("ROOM1"), f"sent:{PIDS[0]}", 0)  # long ago
-    assert (await store.run("buzz", pid=PIDS[0], code="ROOM1", rid=rid, ms=99, early=False))["result"] == "early"
-    assert (await store.run("buzz", pid=PIDS[1], code="ROOM1", rid=rid, ms=None, early=True))["result"] == "early"
+    await store.redis.hset(store.keys.presses("ROOM1"), f"sent:{PIDS[0]}", 0)  # long ago
+    assert (await store.run("buzz", pid=PIDS[0], code="ROOM1", round_id=rid, ms=99, early=False))["result"] == "early"
+    assert (await store.run("buzz", pid=PIDS[1], code="ROOM1", round_id=rid, ms=None, early=True))["result"] == "early"
 
 
 async def test_rank_by_reaction_time_not_arrival_and_ties_share_the_rank(store):
     rid = await at_go(store, 4)
     for pid in PIDS:
-        await store.redis.hset(store.keys.round("ROOM1"), f"sent:{pid}", 0)
+        await store.redis.hset(store.keys.presses("ROOM1"), f"sent:{pid}", 0)
     for pid, ms in zip(PIDS, [300, 180, 300, 250]):  # arrival order is not speed order
-        await store.run("buzz", pid=pid, code="ROOM1", rid=rid, ms=ms, early=False)
+        await store.run("buzz", pid=pid, code="ROOM1", round_id=rid, ms=ms, early=False)
     presses = await round_hash(store)
     assert [presses[f"rank:{pid}"] for pid in PIDS] == ["3", "1", "3", "2"]
     scores = await store.redis.hgetall(store.keys.scores("ROOM1"))
@@ -90,8 +94,8 @@ async def test_rank_by_reaction_time_not_arrival_and_ties_share_the_rank(store):
 async def test_two_buzzes_in_the_same_instant_are_both_counted_once(store):
     rid = await at_go(store, 2)
     for pid in PIDS[:2]:
-        await store.redis.hset(store.keys.round("ROOM1"), f"sent:{pid}", 0)
-    presses = [store.run("buzz", pid=pid, code="ROOM1", rid=rid, ms=200, early=False)
+        await store.redis.hset(store.keys.presses("ROOM1"), f"sent:{pid}", 0)
+    presses = [store.run("buzz", pid=pid, code="ROOM1", round_id=rid, ms=200, early=False)
                for pid in PIDS[:2] for _ in range(3)]
     outcomes = await asyncio.gather(*presses, return_exceptions=True)
     assert sum(isinstance(o, dict) for o in outcomes) == 2
@@ -104,7 +108,7 @@ async def test_a_timed_transition_happens_once_however_often_it_fires(store):
     code = await room_with(store, 2)
     started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=0)
     fired = await asyncio.gather(*(
-        store.run("advance", code=code, rid=started["rid"], phase="ready", delay_ms=0) for _ in range(10)
+        store.run("advance", code=code, round_id=started["round_id"], phase="ready", delay_ms=0) for _ in range(10)
     ))
     assert sum(1 for f in fired if f.get("ok")) == 1
     assert all(f.get("stale") for f in fired if not f.get("ok"))
@@ -113,7 +117,7 @@ async def test_a_timed_transition_happens_once_however_often_it_fires(store):
 async def test_a_transition_before_its_deadline_waits(store):
     code = await room_with(store, 2)
     started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=5000)
-    result = await store.run("advance", code=code, rid=started["rid"], phase="ready", delay_ms=0)
+    result = await store.run("advance", code=code, round_id=started["round_id"], phase="ready", delay_ms=0)
     assert 4000 < result["wait_ms"] <= 5000
     assert await store.redis.hget(store.keys.room(code), "phase") == "ready"
 
@@ -130,11 +134,11 @@ async def test_a_double_start_has_one_winner(store):
 
 async def test_the_round_ends_when_everyone_pressed_or_on_timeout(store):
     rid = await at_go(store, 3)
-    await store.run("buzz", pid=PIDS[0], code="ROOM1", rid=rid, ms=None, early=True)
-    await store.run("buzz", pid=PIDS[1], code="ROOM1", rid=rid, ms=None, early=True)
+    await store.run("buzz", pid=PIDS[0], code="ROOM1", round_id=rid, ms=None, early=True)
+    await store.run("buzz", pid=PIDS[1], code="ROOM1", round_id=rid, ms=None, early=True)
     assert await store.redis.hget(store.keys.room("ROOM1"), "phase") == "go"  # one still to press
     await store.redis.hset(store.keys.room("ROOM1"), "ends_at", 0)  # the 3 s have passed
-    result = await store.run("advance", code="ROOM1", rid=rid, phase="go", delay_ms=0)
+    result = await store.run("advance", code="ROOM1", round_id=rid, phase="go", delay_ms=0)
     assert result["phase"] == "results"
     assert await store.redis.hgetall(store.keys.scores("ROOM1")) == {}  # nobody scored
 
@@ -146,22 +150,22 @@ async def test_the_match_ends_after_the_last_round(store):
     phases = []
     while result.get("phase") != "final":
         await store.redis.hset(store.keys.room(code), mapping={"go_at": 0, "ends_at": 0, "next_at": 0})
-        result = await store.run("advance", code=code, rid=result["rid"], phase=result["phase"], delay_ms=0)
+        result = await store.run("advance", code=code, round_id=result["round_id"], phase=result["phase"], delay_ms=0)
         phases.append(result["phase"])
     assert phases == ["go", "results", "ready", "go", "results", "final"]
 
 
-async def test_an_abandoned_room_expires(store):
+async def test_an_abandoned_room_expires(store, settings):
     code = await room_with(store, 2)
     for key in store.keys.room_keys(code):
         if await store.redis.exists(key):
-            assert 0 < await store.redis.ttl(key) <= store.settings.room_ttl_s
+            assert 0 < await store.redis.ttl(key) <= settings.room_ttl_s
 
 
 async def test_comings_and_goings_wake_the_lobby_at_most_once_a_window(store):
     pubsub = store.redis.pubsub()
     await pubsub.subscribe(store.keys.lobby_channel())
-    results = [await store.run("connect", pid=pid, conn="c", proc="p") for pid in PIDS]
+    results = [await store.run("connect", pid=pid, stream="c", proc="p") for pid in PIDS]
     assert [bool(r.get("lobby_later")) for r in results] == [False, True, True, True]
     received = [await pubsub.get_message(timeout=0.2) for _ in range(6)]
     messages = [m for m in received if m and m["type"] == "message"]
@@ -170,10 +174,8 @@ async def test_comings_and_goings_wake_the_lobby_at_most_once_a_window(store):
 
 
 async def test_the_secret_delay_is_drawn_within_the_rules(redis_url):
-    from game.timers import Timers
-
     settings = load_settings(redis_url=redis_url, secret_key="k", ready_min_ms=1500, ready_max_ms=4000)
-    timers = Timers(Store(Redis.from_url(redis_url), settings))
+    timers = Timers(Store(Redis.from_url(redis_url), settings), settings)
     delays = {timers.secret_delay_ms() for _ in range(2000)}
     assert min(delays) >= 1500 and max(delays) <= 4000 and len(delays) > 500
 
@@ -181,40 +183,40 @@ async def test_the_secret_delay_is_drawn_within_the_rules(redis_url):
 async def test_nobody_is_in_the_queue_and_a_room_or_in_two_rooms(store):
     code = await room_with(store, 2)
     await store.run("set_name", pid=PIDS[2], name="P2", key="p2")
-    await store.run("connect", pid=PIDS[2], conn="c", proc="p")
+    await store.run("connect", pid=PIDS[2], stream="c", proc="p")
     await store.run("queue_join", pid=PIDS[2], code="QROOM")
     await store.run("room_join", pid=PIDS[2], code=code, role="player")
     assert await store.redis.zscore(store.keys.queue(), PIDS[2]) is None
     await store.run("room_create", pid=PIDS[2], code="ROOM2", public=False)
-    assert await store.redis.zscore(store.keys.seats(code), PIDS[2]) is None
+    assert await store.redis.zscore(store.keys.players(code), PIDS[2]) is None
     assert await store.redis.hget(store.keys.player(PIDS[2]), "room") == "ROOM2"
     with pytest.raises(GameError) as refused:
         await store.run("queue_join", pid=PIDS[2], code="QROOM")
     assert refused.value.status == 409
 
 
-async def test_a_process_that_is_gone_has_its_streams_closed_by_the_next_lease(store):
-    a, b = Presence(store), Presence(store)
+async def test_a_process_that_is_gone_has_its_streams_closed_by_the_next_lease(store, settings):
+    a, b = Presence(store, settings), Presence(store, settings)
     await a.renew()
     await b.renew()
     code = await room_with(store, 1)  # connected on process "p", not through a or b
     await a.connect(PIDS[0], "s1")
-    await store.run("disconnect", pid=PIDS[0], conn="c", proc="p")
+    await store.run("disconnect", pid=PIDS[0], stream="c", proc="p")
     async with store.redis.pubsub() as room_channel:
         await room_channel.subscribe(store.keys.room_channel(code))
         await b.renew()  # a's lease still runs: nothing changes
-        assert await store.redis.zcard(store.keys.conns(PIDS[0])) == 1
+        assert await store.redis.zcard(store.keys.streams(PIDS[0])) == 1
         await store.redis.zadd(store.keys.procs(), {a.proc: 1})  # a's lease ran out long ago
         await b.renew()
-        assert await store.redis.zcard(store.keys.conns(PIDS[0])) == 0
+        assert await store.redis.zcard(store.keys.streams(PIDS[0])) == 0
         until = await store.redis.zscore(store.keys.presence(), PIDS[0])
-        grace = store.settings.reconnect_grace_ms
+        grace = settings.reconnect_grace_ms
         assert abs(until - (await store.redis.time())[0] * 1000 - grace) < 2000  # reconnecting
         await room_channel.get_message(timeout=1)  # the subscription
         assert (await room_channel.get_message(timeout=1))["type"] == "message"  # the room was told
     # Process a was only stalled: at its next renewal it registers its streams again.
     await a.renew()
-    assert await store.redis.zrange(store.keys.conns(PIDS[0]), 0, -1) == ["s1"]
+    assert await store.redis.zrange(store.keys.streams(PIDS[0]), 0, -1) == ["s1"]
     assert await store.redis.zscore(store.keys.presence(), PIDS[0]) > until
     a.cancel_all()
     b.cancel_all()
@@ -225,8 +227,8 @@ async def test_the_go_receipts_of_one_moment_are_one_script(store):
     receipts = GoReceipts(store)
     for pid in PIDS[:3]:
         receipts.delivered("ROOM1", rid, pid)
-    assert len(receipts._tasks) == 1
-    await asyncio.gather(*receipts._tasks)
+    assert receipts.batches_pending == 1
+    await receipts.settled()
     stamps = {k: v for k, v in (await round_hash(store)).items() if k.startswith("sent:")}
     assert sorted(stamps) == sorted(f"sent:{pid}" for pid in PIDS[:3])
     assert len(set(stamps.values())) == 1

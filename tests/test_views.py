@@ -1,27 +1,33 @@
 """Who sees what in a room, from one snapshot and without a network."""
 
-from game.screens import view_event
-from game.views import RoomSnapshot, _room_view
+from game.config import load_settings
+from game.snapshots import RoomSnapshot
+from game.views import room_view
+from game.web.screens import view_event
 
-SEATS = ["a" * 22, "b" * 22]
-WATCHERS = ["c" * 22, "d" * 22]
+PLAYERS = ["a" * 22, "b" * 22]
+SPECTATORS = ["c" * 22, "d" * 22]
 BASE = "http://127.0.0.1:8000/"
+SETTINGS = load_settings(redis_url=None, secret_key="k")
 
 
-def snapshot(phase: str = "lobby") -> RoomSnapshot:
-    names = dict(zip(SEATS + WATCHERS, ["Ann", "Bob", "Cat", "Dan"]))
+def snapshot(phase: str = "lobby", host: str | None = PLAYERS[0]) -> RoomSnapshot:
+    names = dict(zip(PLAYERS + SPECTATORS, ["Ann", "Bob", "Cat", "Dan"]))
+    room = {"code": "ABCDE", "phase": phase, "max": "8", "public": "1", "rounds": "5"}
     return RoomSnapshot(
-        room={"code": "ABCDE", "phase": phase, "host": SEATS[0], "max": "8", "public": "1", "rounds": "5"},
-        seat_ids=SEATS, watcher_ids=WATCHERS, watcher_count=2, scores={}, presses={}, names=names,
-        presence={pid: (None, 1) for pid in SEATS}, taken_ms=0,
+        room=room if host is None else {**room, "host": host}, players=PLAYERS, spectators=SPECTATORS,
+        spectator_count=2, scores={}, presses={}, names=names, presence={pid: "online" for pid in PLAYERS},
+        presence_changes_in_ms=None, taken_ms=0,
     )
 
 
+def event(snap: RoomSnapshot, pid: str) -> str:
+    return view_event(room_view(snap, pid, SETTINGS, frozenset({pid})), BASE)
+
+
 def test_spectators_share_one_event_without_the_hosts_controls():
-    hostless = snapshot()
-    del hostless.room["host"]
-    for snap in (snapshot(), hostless):
-        cat, dan = (view_event(_room_view(snap, pid, frozenset({pid})), BASE) for pid in WATCHERS)
+    for snap in (snapshot(), snapshot(host=None)):
+        cat, dan = (event(snap, pid) for pid in SPECTATORS)
         assert cat is dan  # rendered once for everyone watching
         assert "Join as a player" in cat and "Kick" not in cat and 'id="start"' not in cat
         assert 'class="you"' not in cat
@@ -29,7 +35,14 @@ def test_spectators_share_one_event_without_the_hosts_controls():
 
 def test_each_player_sees_themselves_and_only_the_host_can_kick():
     snap = snapshot()
-    ann, bob = (view_event(_room_view(snap, pid, frozenset()), BASE) for pid in SEATS)
+    ann, bob = (event(snap, pid) for pid in PLAYERS)
     assert 'class="you"' in ann and 'class="you"' in bob and ann != bob
     assert "Kick" in ann and 'id="start"' in ann
     assert "Kick" not in bob and 'id="start"' not in bob
+
+
+def test_the_rounds_and_players_offered_come_from_the_settings():
+    few = load_settings(redis_url=None, secret_key="k", max_rounds=3, room_min_players=3)
+    host_sees = view_event(room_view(snapshot(), PLAYERS[0], few, frozenset()), BASE)
+    assert host_sees.count("<option") == 3
+    assert "disabled" in host_sees.split('id="start"')[1].split(">")[0]  # two players, three needed

@@ -2,9 +2,9 @@
 -- still in the expected round and phase and the deadline has passed, so any
 -- process may fire it, twice or late, and exactly one firing counts.
 local room = K.room(A.code)
-local state = redis.call('HMGET', room, 'phase', 'rid', 'go_at', 'ends_at', 'next_at', 'round', 'rounds')
-local phase, rid = state[1], state[2]
-if phase ~= A.phase or rid ~= A.rid then return finish({stale = true}) end
+local state = redis.call('HMGET', room, 'phase', 'round_id', 'go_at', 'ends_at', 'next_at', 'round', 'rounds')
+local phase, round_id = state[1], state[2]
+if phase ~= A.phase or round_id ~= A.round_id then return finish({stale = true}) end
 local deadline = {ready = state[3], go = state[4], results = state[5]}
 local due = tonumber(deadline[phase] or '')
 if not due then return finish({stale = true}) end
@@ -12,13 +12,13 @@ if NOW < due then return finish({wait_ms = due - NOW}) end
 if phase == 'ready' then
   redis.call('HSET', room, 'phase', 'go', 'go_started', int(NOW), 'ends_at', int(NOW + A.round_timeout_ms))
   room_changed(A.code)
-  return finish({ok = true, rid = rid, phase = 'go', at = NOW + A.round_timeout_ms})
+  return finish({ok = true, round_id = round_id, phase = 'go', due_in_ms = A.round_timeout_ms})
 elseif phase == 'go' then
   end_round(A.code)
-  return finish({ok = true, rid = rid, phase = 'results', at = NOW + A.results_pause_ms})
+  return finish({ok = true, round_id = round_id, phase = 'results', due_in_ms = A.results_pause_ms})
 elseif tonumber(state[6]) < tonumber(state[7]) then
-  local next_rid = start_round(A.code, A.delay_ms)
-  return finish({ok = true, rid = next_rid, phase = 'ready', at = NOW + A.delay_ms})
+  local next_round_id = start_round(A.code, A.delay_ms)
+  return finish({ok = true, round_id = next_round_id, phase = 'ready', due_in_ms = A.delay_ms})
 end
 redis.call('HSET', room, 'phase', 'final')
 room_changed(A.code)

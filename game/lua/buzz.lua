@@ -2,29 +2,29 @@
 -- measured by the browser is checked against the server's clock: capped to
 -- the time the server saw elapse since it sent GO to this player, and a false
 -- start below the human floor. The round ends when every player has pressed.
-if redis.call('ZSCORE', K.seats(A.code), A.pid) == false then
+if redis.call('ZSCORE', K.players(A.code), A.pid) == false then
   return fail(403, 'Only players in this match can buzz.')
 end
-local state = redis.call('HMGET', K.room(A.code), 'phase', 'rid', 'go_started')
-local phase, rid = state[1], state[2]
-if rid ~= A.rid or (phase ~= 'ready' and phase ~= 'go') then
+local state = redis.call('HMGET', K.room(A.code), 'phase', 'round_id', 'go_started')
+local phase, round_id = state[1], state[2]
+if round_id ~= A.round_id or (phase ~= 'ready' and phase ~= 'go') then
   return fail(409, 'That round is over.')
 end
-if redis.call('HEXISTS', K.round(A.code), 'p:' .. A.pid) == 1 then
+if redis.call('HEXISTS', K.presses(A.code), 'p:' .. A.pid) == 1 then
   return fail(409, 'You already pressed in this round.')
 end
 local result = 'early'
 if phase == 'go' and not A.early then
-  local sent = tonumber(redis.call('HGET', K.round(A.code), 'sent:' .. A.pid) or state[3])
+  local sent = tonumber(redis.call('HGET', K.presses(A.code), 'sent:' .. A.pid) or state[3])
   local elapsed = NOW - sent
   local ms = A.ms
   if ms > elapsed + A.reaction_tolerance_ms then ms = elapsed end
   if ms >= A.human_floor_ms then result = int(ms) end
 end
-redis.call('HSET', K.round(A.code), 'p:' .. A.pid, result)
+redis.call('HSET', K.presses(A.code), 'p:' .. A.pid, result)
 if all_pressed(A.code) then
   end_round(A.code)
-  return finish({ok = true, result = result, rid = A.rid, phase = 'results', at = NOW + A.results_pause_ms})
+  return finish({ok = true, result = result, round_id = A.round_id, phase = 'results', due_in_ms = A.results_pause_ms})
 end
 room_changed(A.code)
 return finish({ok = true, result = result})

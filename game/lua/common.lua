@@ -1,6 +1,7 @@
 -- Shared by every script: the clock, replies, notifications and the room
--- rules used by more than one command. The key builders (K.*) come first,
--- generated from game/keys.py; ARGV[1] is one JSON object of arguments (A).
+-- rules used by more than one command. The key builders (K.*, game/keys.py)
+-- and the fixed rules (R.*, game/rules.py) come first; ARGV[1] is one JSON
+-- object of arguments (A).
 local A = cjson.decode(ARGV[1])
 
 local function now_ms()
@@ -18,7 +19,7 @@ local function notify(channel) CHANGED[channel] = true end
 
 local function finish(result)
   for channel in pairs(CHANGED) do redis.call('PUBLISH', channel, int(NOW)) end
-  result.at = NOW  -- when the change was accepted (ms, Redis's clock)
+  result.accepted_ms = NOW  -- when the change was accepted (Redis's clock)
   if LOBBY_LATER and not CHANGED[K.ch_lobby()] then result.lobby_later = true end
   return cjson.encode(result)
 end
@@ -37,11 +38,16 @@ local function fail(status, message)
   return cjson.encode({error = message, status = status})
 end
 
-local IN_MATCH = {ready = true, go = true, results = true}
-
 local function is_online(pid)
   local until_ms = redis.call('ZSCORE', K.presence(), pid)
   return until_ms and tonumber(until_ms) > NOW
+end
+
+-- A name is taken while the player who holds it is online.
+local NAME_TAKEN = 'That name is taken by someone online. Try another.'
+local function name_taken(key, pid)
+  local owner = redis.call('HGET', K.names(), key)
+  return owner and owner ~= pid and is_online(owner)
 end
 
 local function player_name(pid)
@@ -56,6 +62,13 @@ local function player_room(pid)
   if code == false or code == '' then return nil end
   if redis.call('EXISTS', K.room(code)) == 0 then return nil end
   return code
+end
+
+-- A hash as a table (HGETALL's flat list, paired).
+local function hash(key)
+  local flat, t = redis.call('HGETALL', key), {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
 end
 
 local function room_field(code, field) return redis.call('HGET', K.room(code), field) end
@@ -88,20 +101,20 @@ end
 local function new_room(code, public)
   redis.call('HSET', K.room(code), 'code', code, 'public', public and '1' or '0',
     'host', '', 'max', A.room_max_players, 'rounds', A.default_rounds, 'phase', 'lobby',
-    'round', 0, 'rid', '', 'seq', 0, 'created', int(NOW))
+    'round', 0, 'round_id', '', 'seq', 0, 'created', int(NOW))
   if public then redis.call('ZADD', K.public(), NOW, code) end
 end
 
 -- Seat a player (role 'player') or a spectator; the first player becomes host.
 local function seat(pid, code, role)
   local order = redis.call('HINCRBY', K.room(code), 'seq', 1)
-  redis.call('ZREM', K.seats(code), pid)
-  redis.call('ZREM', K.watchers(code), pid)
+  redis.call('ZREM', K.players(code), pid)
+  redis.call('ZREM', K.spectators(code), pid)
   if role == 'player' then
-    redis.call('ZADD', K.seats(code), order, pid)
+    redis.call('ZADD', K.players(code), order, pid)
     if room_field(code, 'host') == '' then redis.call('HSET', K.room(code), 'host', pid) end
   else
-    redis.call('ZADD', K.watchers(code), order, pid)
+    redis.call('ZADD', K.spectators(code), order, pid)
   end
   set_player(pid, {room = code, role = role})
   room_changed(code)
@@ -111,10 +124,10 @@ end
 local POINTS = {3, 2, 1}
 
 local function end_round(code)
-  local seats = redis.call('ZRANGE', K.seats(code), 0, -1)
+  local seats = redis.call('ZRANGE', K.players(code), 0, -1)
   local valid = {}
   for _, pid in ipairs(seats) do
-    local press = redis.call('HGET', K.round(code), 'p:' .. pid)
+    local press = redis.call('HGET', K.presses(code), 'p:' .. pid)
     if press and press ~= 'early' then valid[#valid + 1] = {pid = pid, ms = tonumber(press)} end
   end
   table.sort(valid, function(a, b) return a.ms < b.ms end)
@@ -123,7 +136,7 @@ local function end_round(code)
     if i > 1 and entry.ms == valid[i - 1].ms then rank = valid[i - 1].rank end
     entry.rank = rank
     local points = POINTS[rank] or 0
-    redis.call('HSET', K.round(code), 'rank:' .. entry.pid, rank, 'pts:' .. entry.pid, points)
+    redis.call('HSET', K.presses(code), 'rank:' .. entry.pid, rank, 'pts:' .. entry.pid, points)
     redis.call('HINCRBY', K.scores(code), entry.pid, points)
   end
   redis.call('HSET', K.room(code), 'phase', 'results', 'next_at', int(NOW + A.results_pause_ms))
@@ -133,17 +146,17 @@ end
 local function start_round(code, delay_ms)
   local room = K.room(code)
   local round = redis.call('HINCRBY', room, 'round', 1)
-  local rid = int(redis.call('HINCRBY', room, 'seq', 1))
-  redis.call('DEL', K.round(code))
-  redis.call('HSET', room, 'phase', 'ready', 'rid', rid, 'go_at', int(NOW + delay_ms))
+  local round_id = int(redis.call('HINCRBY', room, 'seq', 1))
+  redis.call('DEL', K.presses(code))
+  redis.call('HSET', room, 'phase', 'ready', 'round_id', round_id, 'go_at', int(NOW + delay_ms))
   room_changed(code)
-  return rid
+  return round_id
 end
 
 local function all_pressed(code)
-  local seats = redis.call('ZRANGE', K.seats(code), 0, -1)
+  local seats = redis.call('ZRANGE', K.players(code), 0, -1)
   for _, pid in ipairs(seats) do
-    if redis.call('HEXISTS', K.round(code), 'p:' .. pid) == 0 then return false end
+    if redis.call('HEXISTS', K.presses(code), 'p:' .. pid) == 0 then return false end
   end
   return #seats > 0
 end
@@ -158,19 +171,19 @@ end
 -- Remove a player from their room: the host passes to the longest-present
 -- player, a match with too few players ends, an empty room is deleted.
 local function leave_room(pid, code)
-  redis.call('ZREM', K.seats(code), pid)
-  redis.call('ZREM', K.watchers(code), pid)
+  redis.call('ZREM', K.players(code), pid)
+  redis.call('ZREM', K.spectators(code), pid)
   set_player(pid, {room = '', role = ''})
-  if redis.call('ZCARD', K.seats(code)) + redis.call('ZCARD', K.watchers(code)) == 0 then
+  if redis.call('ZCARD', K.players(code)) + redis.call('ZCARD', K.spectators(code)) == 0 then
     delete_room(code)
     return
   end
   if room_field(code, 'host') == pid then
-    local next_host = redis.call('ZRANGE', K.seats(code), 0, 0)[1] or ''
+    local next_host = redis.call('ZRANGE', K.players(code), 0, 0)[1] or ''
     redis.call('HSET', K.room(code), 'host', next_host)
   end
   local phase = room_field(code, 'phase')
-  if IN_MATCH[phase] and redis.call('ZCARD', K.seats(code)) < A.room_min_players then
+  if R.IN_MATCH[phase] and redis.call('ZCARD', K.players(code)) < A.room_min_players then
     redis.call('HSET', K.room(code), 'phase', 'final')
   elseif phase == 'go' and all_pressed(code) then
     end_round(code)
@@ -184,10 +197,10 @@ local CONNECTED = 9007199254740991
 
 -- A stream closed, or its process is gone: true if it was the player's last.
 -- A stream that is no longer registered (closed already) changes nothing.
-local function drop_conn(pid, conn, proc)
-  redis.call('SREM', K.proc_conns(proc), pid .. ' ' .. conn)
-  if redis.call('ZREM', K.conns(pid), conn) == 0 then return false end
-  if redis.call('ZCARD', K.conns(pid)) > 0 then return false end
+local function drop_stream(pid, stream, proc)
+  redis.call('SREM', K.proc_streams(proc), pid .. ' ' .. stream)
+  if redis.call('ZREM', K.streams(pid), stream) == 0 then return false end
+  if redis.call('ZCARD', K.streams(pid)) > 0 then return false end
   redis.call('ZADD', K.presence(), NOW + A.reconnect_grace_ms, pid)
   presence_changed_lobby()
   local code = player_room(pid)

@@ -2,17 +2,15 @@
 -- closes (disconnect.lua) or its process's lease runs out (lease.lua): no
 -- heartbeat per stream. Everyone who shows this player is woken only when
 -- the player comes online.
--- Stream ids start with their opening time, so the smallest is the oldest:
--- past the cap, the oldest stream is told to close (via the player channel).
-local was_online = redis.call('ZCARD', K.conns(A.pid)) > 0
-redis.call('ZADD', K.conns(A.pid), NOW, A.conn)
-redis.call('PEXPIRE', K.conns(A.pid), A.player_ttl_s * 1000)
-redis.call('SADD', K.proc_conns(A.proc), A.pid .. ' ' .. A.conn)
-local open = redis.call('ZRANGE', K.conns(A.pid), 0, -1)
-if #open > A.max_streams then
-  table.sort(open)
-  redis.call('ZREM', K.conns(A.pid), open[1])
-  redis.call('PUBLISH', K.ch_player(A.pid), 'close:' .. open[1])
+-- Past the cap on open streams, the oldest is told to close (on the player channel).
+local was_online = redis.call('ZCARD', K.streams(A.pid)) > 0
+redis.call('ZADD', K.streams(A.pid), NOW, A.stream)
+redis.call('PEXPIRE', K.streams(A.pid), A.player_ttl_s * 1000)
+redis.call('SADD', K.proc_streams(A.proc), A.pid .. ' ' .. A.stream)
+if redis.call('ZCARD', K.streams(A.pid)) > A.max_streams then
+  local oldest = redis.call('ZRANGE', K.streams(A.pid), 0, 0)[1]
+  redis.call('ZREM', K.streams(A.pid), oldest)
+  redis.call('PUBLISH', K.ch_player(A.pid), R.EVICT .. oldest)
 end
 redis.call('ZADD', K.presence(), CONNECTED, A.pid)
 redis.call('ZREMRANGEBYSCORE', K.presence(), '-inf', NOW - 3600000)

@@ -1,3 +1,3 @@
 -- Presence: a stream closed. With no stream left the player is
 -- "reconnecting" for a grace period, then gone (sweep.lua).
-return finish({ok = true, last = drop_conn(A.pid, A.conn, A.proc)})
+return finish({ok = true, last = drop_stream(A.pid, A.stream, A.proc)})

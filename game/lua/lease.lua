@@ -7,11 +7,11 @@
 local renewed = redis.call('ZADD', K.procs(), NOW + A.lease_ms, A.proc) == 0
 local gone = {}
 for _, proc in ipairs(redis.call('ZRANGEBYSCORE', K.procs(), '-inf', NOW)) do
-  for _, entry in ipairs(redis.call('SMEMBERS', K.proc_conns(proc))) do
-    local pid, conn = string.match(entry, '^(%S+) (%S+)$')
-    if drop_conn(pid, conn, proc) then gone[#gone + 1] = pid end
+  for _, entry in ipairs(redis.call('SMEMBERS', K.proc_streams(proc))) do
+    local pid, stream = string.match(entry, '^(%S+) (%S+)$')
+    if drop_stream(pid, stream, proc) then gone[#gone + 1] = pid end
   end
-  redis.call('DEL', K.proc_conns(proc))
+  redis.call('DEL', K.proc_streams(proc))
   redis.call('ZREM', K.procs(), proc)
 end
 for _, code in ipairs(A.rooms) do

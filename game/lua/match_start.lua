@@ -1,11 +1,11 @@
 -- The host starts a match (or plays again): scores reset, round 1 gets ready.
 local e = require_host(A.pid, A.code)
 if e then return e end
-if IN_MATCH[room_field(A.code, 'phase')] then return fail(409, 'The match has already started.') end
-if redis.call('ZCARD', K.seats(A.code)) < A.room_min_players then
+if R.IN_MATCH[room_field(A.code, 'phase')] then return fail(409, 'The match has already started.') end
+if redis.call('ZCARD', K.players(A.code)) < A.room_min_players then
   return fail(409, 'At least ' .. A.room_min_players .. ' players are needed to start.')
 end
 redis.call('DEL', K.scores(A.code))
 redis.call('HSET', K.room(A.code), 'round', 0)
-local rid = start_round(A.code, A.delay_ms)
-return finish({ok = true, rid = rid, phase = 'ready', at = NOW + A.delay_ms})
+local round_id = start_round(A.code, A.delay_ms)
+return finish({ok = true, round_id = round_id, phase = 'ready', due_in_ms = A.delay_ms})

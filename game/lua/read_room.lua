@@ -1,23 +1,28 @@
 -- Read only: everything about a room that is the same for every viewer
--- (game/views.py, RoomSnapshot), in one round trip. {} if the room is gone.
-local function hash(key)
-  local flat, t = redis.call('HGETALL', key), {}
-  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
-  return t
-end
+-- (game/reads.py, RoomSnapshot), in one round trip. {} if the room is gone.
 local room = hash(K.room(A.code))
 if next(room) == nil then return cjson.encode({}) end
-local seats = redis.call('ZRANGE', K.seats(A.code), 0, -1)
-local watchers = redis.call('ZRANGE', K.watchers(A.code), 0, A.spectators_shown - 1)
-local names, presence = {}, {}
-for _, list in ipairs({seats, watchers}) do
+local players = redis.call('ZRANGE', K.players(A.code), 0, -1)
+local spectators = redis.call('ZRANGE', K.spectators(A.code), 0, A.spectators_shown - 1)
+local names, presence, presence_changes_in_ms = {}, {}, false
+for _, list in ipairs({players, spectators}) do
   for _, pid in ipairs(list) do names[pid] = player_name(pid) or false end
 end
-for _, pid in ipairs(seats) do
-  presence[pid] = {redis.call('ZSCORE', K.presence(), pid), redis.call('ZCARD', K.conns(pid))}
+-- online: a stream open; reconnecting: none, within the grace period; gone.
+for _, pid in ipairs(players) do
+  local until_ms = tonumber(redis.call('ZSCORE', K.presence(), pid) or '0')
+  if redis.call('ZCARD', K.streams(pid)) > 0 then
+    presence[pid] = 'online'
+  elseif until_ms > NOW then
+    presence[pid] = 'reconnecting'
+    presence_changes_in_ms = math.min(presence_changes_in_ms or math.huge, until_ms - NOW)
+  else
+    presence[pid] = 'gone'
+  end
 end
 return cjson.encode({
-  room = room, seats = seats, watchers = watchers, watcher_count = redis.call('ZCARD', K.watchers(A.code)),
-  scores = hash(K.scores(A.code)), presses = hash(K.round(A.code)), names = names, presence = presence,
-  now = NOW,
+  room = room, players = players, spectators = spectators,
+  spectator_count = redis.call('ZCARD', K.spectators(A.code)),
+  scores = hash(K.scores(A.code)), presses = hash(K.presses(A.code)), names = names, presence = presence,
+  presence_changes_in_ms = presence_changes_in_ms, now = NOW,
 })

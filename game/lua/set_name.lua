@@ -1,8 +1,5 @@
 -- Claim a name: unique (case-insensitively) among online players.
-local owner = redis.call('HGET', K.names(), A.key)
-if owner and owner ~= A.pid and is_online(owner) then
-  return fail(409, 'That name is taken by someone online. Try another.')
-end
+if name_taken(A.key, A.pid) then return fail(409, NAME_TAKEN) end
 local old_key = redis.call('HGET', K.player(A.pid), 'name_key')
 if old_key and old_key ~= A.key and redis.call('HGET', K.names(), old_key) == A.pid then
   redis.call('HDEL', K.names(), old_key)

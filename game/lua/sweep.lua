@@ -6,10 +6,10 @@ presence_changed_lobby()  -- one fewer online
 leave_queue(A.pid)
 local code = player_room(A.pid)
 if code then
-  if not IN_MATCH[room_field(code, 'phase')] then
+  if not R.IN_MATCH[room_field(code, 'phase')] then
     leave_room(A.pid, code)
   elseif room_field(code, 'host') == A.pid then
-    for _, pid in ipairs(redis.call('ZRANGE', K.seats(code), 0, -1)) do
+    for _, pid in ipairs(redis.call('ZRANGE', K.players(code), 0, -1)) do
       if is_online(pid) then
         redis.call('HSET', K.room(code), 'host', pid)
         room_changed(code)

@@ -41,7 +41,7 @@ RECORDER = """
     const buzzer = document.querySelector('reflex-buzzer');
     if (buzzer) {
       seen.buzzerEver = true;
-      const phase = buzzer.getAttribute('phase'), round = buzzer.getAttribute('round');
+      const phase = buzzer.getAttribute('phase'), round = buzzer.getAttribute('round-id');
       const last = seen.phases[seen.phases.length - 1];
       if (!last || last.phase !== phase || last.round !== round) seen.phases.push({phase, round});
       if (phase === 'go' && !(round in seen.goAt)) seen.goAt[round] = performance.now();

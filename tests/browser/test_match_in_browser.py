@@ -82,7 +82,7 @@ async def buzzer_phase(page: Page, phase: str) -> str:
     handle = await page.wait_for_function(
         """phase => {
             const b = document.querySelector('reflex-buzzer');
-            return b && b.getAttribute('phase') === phase && b.getAttribute('round');
+            return b && b.getAttribute('phase') === phase && b.getAttribute('round-id');
         }""",
         arg=phase, polling="raf", timeout=LONG,
     )
@@ -95,7 +95,7 @@ async def react_to_go(page: Page) -> str:
         """ms => {
             const b = document.querySelector('reflex-buzzer');
             if (!b || b.getAttribute('phase') !== 'go') return false;
-            const round = b.getAttribute('round');
+            const round = b.getAttribute('round-id');
             const at = window.__seen.goAt[round];
             return at !== undefined && performance.now() - at >= ms && round;
         }""",

@@ -44,7 +44,7 @@ async def test_a_viewer_goes_through_the_six_chapters(people):
 
     # 1. A click fetches a fragment; the wire shows one request and one event.
     await expect(page.locator("h1")).to_have_text("1. Hypermedia")
-    await expect(page.locator("#source")).to_contain_text("game/tutorial/ch1_hypermedia.py")
+    await expect(page.locator("#source")).to_contain_text("tutorial/ch1_hypermedia.py")
     await expect(page.locator("#source .highlight").first).to_contain_text("async def hello() -> DatastarResponse:")
     await page.get_by_role("button", name="Ask the server").click()
     await expect(page.locator("#hello")).to_contain_text("Hello from the server! It rendered this paragraph at")
@@ -147,7 +147,7 @@ async def test_a_viewer_goes_through_the_six_chapters(people):
         """ms => {
             const b = document.querySelector('reflex-buzzer');
             if (!b || b.getAttribute('phase') !== 'go') return false;
-            const at = window.__seen.goAt[b.getAttribute('round')];  // when this page painted GO
+            const at = window.__seen.goAt[b.getAttribute('round-id')];  // when this page painted GO
             return at !== undefined && performance.now() - at >= ms;
         }""",
         arg=REACTION_MS, polling="raf",

@@ -41,7 +41,7 @@ PAGE_HTML = """<!doctype html>
 <body>
   <input id="name" aria-label="Name">
   <div id="wrapper">
-    <reflex-buzzer id="buzzer" phase="idle" round="r1"></reflex-buzzer>
+    <reflex-buzzer id="buzzer" phase="idle" round-id="r1"></reflex-buzzer>
   </div>
 </body>
 </html>

@@ -22,6 +22,7 @@ def set_attrs(page, **attrs):
     Waits for the Lit update and two animation frames: the component takes its
     GO timestamp in the first frame after the render.
     """
+    attrs = {name.replace("_", "-"): value for name, value in attrs.items()}  # round_id -> round-id
     page.evaluate(
         """async (attrs) => {
             const el = document.getElementById('buzzer');
@@ -95,14 +96,14 @@ def test_phase_colours_and_texts_differ(page):
 
 
 def test_press_in_go_reports_integer_ms(page):
-    set_attrs(page, phase="go", round="r17")
+    set_attrs(page, phase="go", round_id="r17")
     expect(page.locator(STATUS)).to_have_text("GO!")
     expect(page.locator(BUTTON)).to_have_attribute("aria-disabled", "false")
     click(page)
     events = buzzes(page)
     assert len(events) == 1
     ev = events[0]
-    assert ev["round"] == "r17"
+    assert ev["roundId"] == "r17"
     assert ev["early"] is False
     assert isinstance(ev["ms"], int) and ev["ms"] >= 0
     expect(page.locator(STATUS)).to_have_text(f"{ev['ms']} ms")
@@ -110,12 +111,12 @@ def test_press_in_go_reports_integer_ms(page):
 
 
 def test_press_in_ready_is_early(page):
-    set_attrs(page, phase="ready", round="r2")
+    set_attrs(page, phase="ready", round_id="r2")
     expect(page.locator(STATUS)).to_have_text("Wait for GO…")
     click(page)
     events = buzzes(page)
     assert events == [
-        {"round": "r2", "ms": None, "early": True, "bubbles": True, "composed": True, "target": "buzzer"}
+        {"roundId": "r2", "ms": None, "early": True, "bubbles": True, "composed": True, "target": "buzzer"}
     ]
     expect(page.locator(STATUS)).to_have_text("too early")
     # GO arriving afterwards does not clear the early verdict for this round.
@@ -137,12 +138,12 @@ def test_press_in_go_before_go_frame_is_early(page):
         }"""
     )
     assert result == [
-        {"round": "r1", "ms": None, "early": True, "bubbles": True, "composed": True, "target": "buzzer"}
+        {"roundId": "r1", "ms": None, "early": True, "bubbles": True, "composed": True, "target": "buzzer"}
     ]
 
 
 def test_only_one_press_per_round(page):
-    set_attrs(page, phase="go", round="r3")
+    set_attrs(page, phase="go", round_id="r3")
     click(page)
     click(page)
     page.keyboard.press("Space")
@@ -153,7 +154,7 @@ def test_only_one_press_per_round(page):
 
 
 def test_early_press_blocks_later_press_in_go(page):
-    set_attrs(page, phase="ready", round="r4")
+    set_attrs(page, phase="ready", round_id="r4")
     click(page)
     set_attrs(page, phase="go")
     click(page)
@@ -162,29 +163,29 @@ def test_early_press_blocks_later_press_in_go(page):
 
 
 def test_new_round_resets_press_state(page):
-    set_attrs(page, phase="go", round="r5")
+    set_attrs(page, phase="go", round_id="r5")
     click(page)
     set_attrs(page, phase="done", result="120 ms")
-    set_attrs(page, phase="ready", round="r6", result=None)
+    set_attrs(page, phase="ready", round_id="r6", result=None)
     expect(page.locator(STATUS)).to_have_text("Wait for GO…")
     expect(page.locator(BUTTON)).to_have_attribute("aria-disabled", "false")
     set_attrs(page, phase="go")
     click(page)
     events = buzzes(page)
-    assert [(e["round"], e["early"]) for e in events] == [("r5", False), ("r6", False)]
+    assert [(e["roundId"], e["early"]) for e in events] == [("r5", False), ("r6", False)]
     # Same round id set again (a morph re-sending it) must not reset anything.
-    set_attrs(page, round="r6")
+    set_attrs(page, round_id="r6")
     click(page)
     assert len(buzzes(page)) == 2
 
 
 def test_round_change_straight_into_go(page):
-    set_attrs(page, phase="go", round="r7")
+    set_attrs(page, phase="go", round_id="r7")
     click(page)
-    set_attrs(page, round="r8")  # phase stays go, new round: pressable again
+    set_attrs(page, round_id="r8")  # phase stays go, new round: pressable again
     click(page)
     events = buzzes(page)
-    assert [(e["round"], e["early"]) for e in events] == [("r7", False), ("r8", False)]
+    assert [(e["roundId"], e["early"]) for e in events] == [("r7", False), ("r8", False)]
     assert isinstance(events[1]["ms"], int) and events[1]["ms"] >= 0
 
 
@@ -216,7 +217,7 @@ def test_click_event_alone_does_not_buzz(page):
 @pytest.mark.parametrize("key", ["Space", "Enter"])
 @pytest.mark.parametrize("where", ["document", "button"])
 def test_keys_press_the_buzzer(page, key, where):
-    set_attrs(page, phase="go", round="rk")
+    set_attrs(page, phase="go", round_id="rk")
     if where == "button":
         page.locator(BUTTON).focus()
     else:
@@ -224,7 +225,7 @@ def test_keys_press_the_buzzer(page, key, where):
     page.keyboard.press(key)
     events = buzzes(page)
     assert len(events) == 1
-    assert events[0]["round"] == "rk" and events[0]["early"] is False
+    assert events[0]["roundId"] == "rk" and events[0]["early"] is False
     assert isinstance(events[0]["ms"], int)
 
 
@@ -272,19 +273,19 @@ def test_event_bubbles_and_is_composed(page):
     page.evaluate(
         """() => { window.__wrapper = [];
             document.getElementById('wrapper').addEventListener('buzz',
-                (e) => __wrapper.push(e.detail.round)); }"""
+                (e) => __wrapper.push(e.detail.roundId)); }"""
     )
-    set_attrs(page, phase="go", round="r42")
+    set_attrs(page, phase="go", round_id="r42")
     click(page)
     events = buzzes(page)
     assert len(events) == 1
     assert events[0]["bubbles"] is True and events[0]["composed"] is True
-    assert events[0]["target"] == "buzzer" and events[0]["round"] == "r42"
+    assert events[0]["target"] == "buzzer" and events[0]["roundId"] == "r42"
     assert page.evaluate("window.__wrapper") == ["r42"]
 
 
 def test_morphs_keep_internal_state(page):
-    set_attrs(page, phase="go", round="r9")
+    set_attrs(page, phase="go", round_id="r9")
     click(page)
     ms = buzzes(page)[0]["ms"]
     expect(page.locator(STATUS)).to_have_text(f"{ms} ms")
@@ -311,11 +312,11 @@ def test_morphs_keep_internal_state(page):
 
     # Client state is never reflected into attributes.
     names = page.evaluate("document.getElementById('buzzer').getAttributeNames().sort()")
-    assert names == ["id", "phase", "result", "round"]
+    assert names == ["id", "phase", "result", "round-id"]
 
 
 def test_done_without_result_and_without_press(page):
-    set_attrs(page, phase="ready", round="r10")
+    set_attrs(page, phase="ready", round_id="r10")
     set_attrs(page, phase="go")
     set_attrs(page, phase="done")
     assert buzzes(page) == []
@@ -340,7 +341,7 @@ def test_measured_ms_matches_elapsed_time(page, delay):
     result = page.evaluate(
         """async (delay) => {
             const el = document.getElementById('buzzer');
-            el.setAttribute('round', 'timed');
+            el.setAttribute('round-id', 'timed');
             el.setAttribute('phase', 'go');
             await el.updateComplete;
             // Registered after the component's rAF, so it runs in the same frame
@@ -360,6 +361,6 @@ def test_measured_ms_matches_elapsed_time(page, delay):
     assert result["prevented"] is True
     assert len(result["buzzes"]) == 1
     ev = result["buzzes"][0]
-    assert ev["early"] is False and ev["round"] == "timed"
+    assert ev["early"] is False and ev["roundId"] == "timed"
     assert ev["ms"] >= delay
     assert abs(ev["ms"] - result["elapsed"]) <= 2, result

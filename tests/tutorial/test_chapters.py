@@ -13,11 +13,11 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from game.tutorial.ch6_buzzer import judge
+from tutorial.ch6_buzzer import judge
 from tests.conftest import FAST_GAME, ROOT, free_port
-from tests.support import DATASTAR, Player, Server, sse_events, start_server, view_text
+from tests.support import DATASTAR, KEYS, Player, Server, sse_events, start_server, view_text
 
-PREFIX = "rb:tut:"
+PREFIX = KEYS.tutorial("")
 
 
 async def visitor(server: Server, players: list[Player], chapter: int) -> Player:
@@ -48,7 +48,7 @@ async def test_each_chapter_page_shows_its_own_files_read_from_disk(server, play
     p = await visitor(server, players, 1)
     for n in range(1, 7):
         page = (await p.open(f"/tutorial/{n}")).text
-        module = next((ROOT / "game" / "tutorial").glob(f"ch{n}_*.py"))
+        module = next((ROOT / "tutorial").glob(f"ch{n}_*.py"))
         own = [module, *sorted((ROOT / "templates" / "tutorial").glob(f"{module.stem}*.html"))]
         shown = source_text(page)
         for path in own:
@@ -73,13 +73,13 @@ async def test_the_tutorial_starts_at_chapter_one_and_has_six_chapters(server):
 
 
 def test_the_source_panel_reads_the_file_as_it_is_now(tmp_path):
-    from game.tutorial.common import Chapter
+    from tutorial.common import Chapter
 
     module = tmp_path / "ch9_scratch.py"
     module.write_text("ANSWER = 41\n")
     chapter = Chapter(1, str(module))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("game.tutorial.common.relative", lambda path: path.name)
+        mp.setattr("tutorial.common.relative", lambda path: path.name)
         assert "41" in chapter.sources()[0]["html"]
         module.write_text("ANSWER = 42\n")
         assert "42" in chapter.sources()[0]["html"]
@@ -132,7 +132,7 @@ async def test_ch3_names_are_checked_as_you_type_and_again_on_submit_storing_not
     assert submit[1][0] == "datastar-patch-elements"
     assert view_text(submit[1][1]) == "Welcome, <b>Zoë</b> K : the server accepted that name."
     assert "&lt;b&gt;Zoë&lt;/b&gt; K" in submit[1][1]  # a name is text, never markup
-    assert set(await redis.keys()) <= {"rb:procs"}  # nothing but the server processes' own leases
+    assert set(await redis.keys()) <= {KEYS.procs()}  # nothing but the server processes' own leases
 
 
 async def test_ch3_a_submit_without_the_page_is_refused_by_the_app(server, players):
@@ -274,7 +274,7 @@ async def test_ch5_two_processes_share_the_room_through_redis(server, redis_url,
 def buzzer_of(fragment: str) -> dict[str, str]:
     tag = re.search(r"<reflex-buzzer [^>]*>", fragment)
     assert tag, fragment
-    return dict(re.findall(r'(\w+)="([^"]*)"', tag.group(0)))
+    return dict(re.findall(r'([\w-]+)="([^"]*)"', tag.group(0)))
 
 
 async def a_round_at_go(p: Player) -> str:
@@ -283,22 +283,22 @@ async def a_round_at_go(p: Player) -> str:
     events = sse_events((await p.post("/tutorial/6/start")).text)
     assert time.monotonic() - started >= 0.4  # the secret delay (READY_MIN_MS) passed on the server
     ready, go = (buzzer_of(html) for _, html in events)
-    assert ready["phase"] == "ready" and go["phase"] == "go" and ready["round"] == go["round"]
-    return go["round"]
+    assert ready["phase"] == "ready" and go["phase"] == "go" and ready["round-id"] == go["round-id"]
+    return go["round-id"]
 
 
-async def go_sent_long_ago(redis, p: Player, rid: str) -> None:  # type: ignore[no-untyped-def]
+async def go_sent_long_ago(redis, p: Player, round_id: str) -> None:  # type: ignore[no-untyped-def]
     """As if GO had been sent a second ago: the server's cap is then one second."""
-    [key] = [k for k in await redis.keys(f"{PREFIX}buzz:*:{rid}")]
+    [key] = [k for k in await redis.keys(f"{PREFIX}buzz:*:{round_id}")]
     await redis.hincrby(key, "sent", -1000)
 
 
-async def buzz(p: Player, rid: str, ms: int | None, early: bool = False) -> httpx.Response:
-    return await p.post("/tutorial/6/buzz", {"round": rid, "ms": ms, "early": early})
+async def buzz(p: Player, round_id: str, ms: int | None, early: bool = False) -> httpx.Response:
+    return await p.post("/tutorial/6/buzz", {"round_id": round_id, "ms": ms, "early": early})
 
 
-async def verdict(p: Player, rid: str, ms: int | None, early: bool = False) -> tuple[dict[str, str], str]:
-    response = await buzz(p, rid, ms, early)
+async def verdict(p: Player, round_id: str, ms: int | None, early: bool = False) -> tuple[dict[str, str], str]:
+    response = await buzz(p, round_id, ms, early)
     assert response.status_code == 200, response.text
     [(_, arena)] = sse_events(response.text)
     return buzzer_of(arena), view_text(arena)
@@ -306,21 +306,21 @@ async def verdict(p: Player, rid: str, ms: int | None, early: bool = False) -> t
 
 async def test_ch6_a_press_at_go_is_judged_by_the_servers_clock(server, players, redis):
     p = await visitor(server, players, 6)
-    rid = await a_round_at_go(p)
-    await go_sent_long_ago(redis, p, rid)
-    buzzer, text = await verdict(p, rid, 213)
-    assert buzzer == {"id": "buzzer", "phase": "done", "round": rid, "result": "213 ms"}
+    round_id = await a_round_at_go(p)
+    await go_sent_long_ago(redis, p, round_id)
+    buzzer, text = await verdict(p, round_id, 213)
+    assert buzzer == {"id": "buzzer", "phase": "done", "round-id": round_id, "result": "213 ms"}
     assert re.fullmatch(r"213 ms, and the server agrees: it saw \d+ ms pass since it sent GO\.", text), text
-    again = await buzz(p, rid, 150)
+    again = await buzz(p, round_id, 150)
     assert again.status_code == 409 and again.text == "You already pressed in this round."
     assert all(k.startswith(f"{PREFIX}buzz:") for k in await only_tutorial_keys(redis))  # no game state
 
 
 async def test_ch6_a_claim_longer_than_the_server_saw_is_capped(server, players, redis):
     p = await visitor(server, players, 6)
-    rid = await a_round_at_go(p)
-    await go_sent_long_ago(redis, p, rid)
-    buzzer, text = await verdict(p, rid, 50_000)
+    round_id = await a_round_at_go(p)
+    await go_sent_long_ago(redis, p, round_id)
+    buzzer, text = await verdict(p, round_id, 50_000)
     capped = int(buzzer["result"].removesuffix(" ms"))
     assert 1000 <= capped < 3000, buzzer
     assert text.startswith(f"Capped to {capped} ms: the buzzer claimed 50000 ms, but the server saw only {capped} ms")
@@ -328,9 +328,9 @@ async def test_ch6_a_claim_longer_than_the_server_saw_is_capped(server, players,
 
 async def test_ch6_too_fast_or_before_go_is_a_false_start(server, players, redis):
     p = await visitor(server, players, 6)
-    rid = await a_round_at_go(p)
-    await go_sent_long_ago(redis, p, rid)
-    buzzer, text = await verdict(p, rid, 60)
+    round_id = await a_round_at_go(p)
+    await go_sent_long_ago(redis, p, round_id)
+    buzzer, text = await verdict(p, round_id, 60)
     assert buzzer["result"] == "false start" and text == "False start: 60 ms is under the human floor of 100 ms."
 
 
@@ -343,8 +343,8 @@ async def test_ch6_a_press_during_get_ready_ends_the_round_without_go(server, pl
             if "\n\n" in body:
                 break
         [(_, ready)] = sse_events(body)
-        rid = buzzer_of(ready)["round"]
-        buzzer, text = await verdict(p, rid, None, early=True)
+        round_id = buzzer_of(ready)["round-id"]
+        buzzer, text = await verdict(p, round_id, None, early=True)
         assert buzzer["result"] == "false start" and text == "False start: pressed before GO."
         rest = "".join([chunk async for chunk in chunks])
     assert 'phase="go"' not in rest  # GO never comes to a round that is over
@@ -352,16 +352,16 @@ async def test_ch6_a_press_during_get_ready_ends_the_round_without_go(server, pl
 
 async def test_ch6_a_buzz_must_be_well_formed_and_for_the_current_round(server, players):
     p = await visitor(server, players, 6)
-    rid = await a_round_at_go(p)
-    for body in ({"round": rid, "early": False}, {"round": rid, "ms": True, "early": False},
-                 {"round": rid, "ms": 1.5, "early": False}, {"round": rid, "ms": 70_000, "early": False},
-                 {"round": rid, "ms": 200}, {"round": rid, "ms": 200, "early": "no"}):
+    round_id = await a_round_at_go(p)
+    for body in ({"round_id": round_id, "early": False}, {"round_id": round_id, "ms": True, "early": False},
+                 {"round_id": round_id, "ms": 1.5, "early": False}, {"round_id": round_id, "ms": 70_000, "early": False},
+                 {"round_id": round_id, "ms": 200}, {"round_id": round_id, "ms": 200, "early": "no"}):
         refused = await p.post("/tutorial/6/buzz", body)
         assert refused.status_code == 400, body
     stale = await buzz(p, "not-this-one", 200)
     assert stale.status_code == 409 and stale.text == "That round is over: start a new one."
     newer = await a_round_at_go(p)
-    assert (await buzz(p, rid, 200)).status_code == 409  # the previous round is over
+    assert (await buzz(p, round_id, 200)).status_code == 409  # the previous round is over
     assert (await buzz(p, newer, 200)).status_code == 200
     stranger = await visitor(server, players, 6)
     assert (await buzz(stranger, newer, 200)).status_code == 409  # another session's round

@@ -2,7 +2,7 @@
 
 Every fenced block in them is an excerpt, marked with the region it comes from
 (`<!-- source: path#region -->` just before it), and must equal that region of
-the file as it is now (game/tutorial/source.py reads regions for both).
+the file as it is now (tutorial/source.py reads regions for both).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from game.tutorial.source import region
+from tutorial.source import region
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs" / "tutorial").glob("*.md"))

@@ -17,12 +17,15 @@ from collections.abc import AsyncIterator
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, abort, render_template
 
-from game.identity import player_id, require_player
-from game.services import services
-from game.tutorial.common import KEY_TTL_S, Chapter, signals, sse, tutorial_key
+from game.rules import parse_buzz
+from game.web.context import services
+from game.web.identity import player_id, require_player
+from tutorial.common import KEY_TTL_S, Chapter, signals, sse, tutorial_key
 
 bp = Blueprint("tutorial_6", __name__, url_prefix="/tutorial/6")
 CHAPTER = Chapter(6, __file__, extra_sources=("components/reflex-buzzer.js", "static/tutorial/shadow-demo.js"))
+HUMAN_FLOOR_MS = 100  # faster than this is a false start (the game's default HUMAN_FLOOR_MS)
+TOLERANCE_MS = 50  # slack on the server's elapsed-time cap (the game's default REACTION_TOLERANCE_MS)
 
 
 @bp.get("")
@@ -82,22 +85,24 @@ def judge(claimed_ms: int, elapsed_ms: int, tolerance_ms: int) -> int:
 # region buzz
 @bp.post("/buzz")
 async def buzz() -> DatastarResponse:
-    """The component's {round, ms, early}, checked against the server's own clock."""
-    pid, svc, data = require_player(), services(), await signals()
-    rid, early, claimed = data.get("round"), data.get("early"), data.get("ms")
-    if not isinstance(early, bool) or not (early or type(claimed) is int and 0 <= claimed <= 60_000):
-        abort(400, "A buzz is {round, ms, early}, with 'ms' a whole number from 0 to 60000.")
-    if not isinstance(rid, str) or rid != await svc.store.redis.get(current_round(pid)):
+    """The component's {round_id, ms, early}, checked against the server's own clock."""
+    pid, svc = require_player(), services()
+    try:
+        press = parse_buzz(await signals())  # the game's own check of a buzz's form
+    except ValueError as err:
+        abort(400, str(err))
+    if press.round_id != await svc.store.redis.get(current_round(pid)):
         abort(409, "That round is over: start a new one.")
-    key, s = round_key(pid, rid), svc.store.settings
+    rid, early, claimed = press.round_id, press.early, press.ms
+    key = round_key(pid, rid)
     sent, now = await svc.store.redis.hget(key, "sent"), await redis_ms()
-    elapsed = None if early or sent is None else now - int(sent)
-    ms = None if elapsed is None else judge(claimed, elapsed, s.reaction_tolerance_ms)
-    valid = ms is not None and ms >= s.human_floor_ms  # under the floor: a false start
+    elapsed = None if claimed is None or sent is None else now - int(sent)
+    ms = None if claimed is None or elapsed is None else judge(claimed, elapsed, TOLERANCE_MS)
+    valid = ms is not None and ms >= HUMAN_FLOOR_MS  # under the floor: a false start
     result = f"{ms} ms" if valid else "false start"
     if not await svc.store.redis.hsetnx(key, "result", result):  # one press per round
         abort(409, "You already pressed in this round.")
     await svc.store.redis.expire(key, KEY_TTL_S)
     return DatastarResponse(SSE.patch_elements(await arena(
-        rid, "done", result=result, early=early, claimed=claimed, elapsed=elapsed, ms=ms, floor=s.human_floor_ms)))
+        rid, "done", result=result, early=early, claimed=claimed, elapsed=elapsed, ms=ms, floor=HUMAN_FLOOR_MS)))
 # endregion

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from quart import Quart
 
-from game.tutorial import (
+from tutorial import (
     ch1_hypermedia,
     ch2_signals,
     ch3_validation,

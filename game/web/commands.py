@@ -8,7 +8,6 @@ never renders anyone's view and never waits for other players.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from typing import Any
 
@@ -16,16 +15,15 @@ from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, Response, abort, g, request
 from werkzeug.exceptions import TooManyRequests
 
-from game.identity import require_player
+from game import rules
 from game.names import clean_name, name_key
-from game.services import services
 from game.store import GameError
-from game.views import now_ms
+from game.web.context import services
+from game.web.identity import require_player
+from game.web.timing import accepted_stamp
 
 bp = Blueprint("commands", __name__)
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-ROOM_CODE = re.compile(r"^[A-Z0-9]{5}$")
 MAX_BODY = 2048  # every command's body is a few small fields
 
 
@@ -34,15 +32,9 @@ def done() -> Response:
     return Response(status=204, headers=accepted_stamp(g.get("accepted_ms")))
 
 
-def accepted_stamp(at_ms: int | None) -> dict[str, str]:
-    """When the command's script ran (Redis's clock, Unix ms): browsers' dev
-    tools show it, and the benchmark times fan-out from it."""
-    return {"Server-Timing": f'accepted;desc="{at_ms / 1000:.3f}"'} if at_ms else {}
-
-
 def accepted(result: dict[str, Any]) -> dict[str, Any]:
     """A script's result, its moment of acceptance kept for `done`."""
-    g.accepted_ms = result.get("at")
+    g.accepted_ms = result.get("accepted_ms")
     return result
 
 
@@ -50,7 +42,7 @@ def accepted(result: dict[str, Any]) -> dict[str, Any]:
 async def limit_rate() -> None:
     """Per-player rate limit, counted in Redis so every process shares it."""
     svc = services()
-    limit, seconds = svc.store.settings.rate_limit
+    limit, seconds = svc.settings.rate_limit
     verdict = await svc.store.run("rate_limit", pid=require_player(), limit=limit, window_ms=seconds * 1000)
     if verdict.get("limited"):
         raise TooManyRequests("Too many commands: slow down a little.", retry_after=max(1, -(-verdict["retry_ms"] // 1000)))
@@ -88,14 +80,14 @@ def field(data: dict[str, Any], name: str, kind: type, default: Any = None) -> A
 
 
 def room_code(raw: str) -> str:
-    code = raw.strip().upper()
-    if not ROOM_CODE.match(code):
+    code = rules.room_code(raw)
+    if code is None:
         abort(404, "There is no room with that code.")
     return code
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
+    return "".join(secrets.choice(rules.CODE_ALPHABET) for _ in range(rules.CODE_LENGTH))
 
 
 async def run(script: str, **args: Any) -> dict[str, Any]:
@@ -123,15 +115,14 @@ async def run_with_new_code(script: str, **args: Any) -> dict[str, Any]:
 
 
 async def name_problem(pid: str, raw: object) -> tuple[str | None, str]:
+    """The name, or what is wrong with it: its form here, whether it is free in Redis."""
     name, problem = clean_name(raw)
     if name is None:
         return None, problem
-    store = services().store
-    owner = await store.redis.hget(store.keys.names(), name_key(name))
-    if owner and owner != pid:
-        until = await store.redis.zscore(store.keys.presence(), owner)
-        if until is not None and until > now_ms():
-            return None, "That name is taken by someone online. Try another."
+    try:
+        await services().store.run("name_check", pid=pid, key=name_key(name))
+    except GameError as err:
+        return None, err.message
     return name, ""
 
 
@@ -181,7 +172,7 @@ async def create_room() -> Response:
 
 def join_role() -> str:
     role = field(body(), "role", str, "player")
-    if role not in ("player", "spectator"):
+    if role not in rules.ROLES:
         abort(400, "'role' must be 'player' or 'spectator'.")
     return role  # type: ignore[no-any-return]
 
@@ -190,9 +181,9 @@ def join_role() -> str:
 async def join_by_code() -> Response | DatastarResponse:
     """The join-by-code form: problems come back as a patch for the form."""
     pid = require_player()
-    code = field(body(), "code", str, "").strip().upper()
+    code = rules.room_code(field(body(), "code", str, ""))
     role = join_role()
-    if not ROOM_CODE.match(code):
+    if code is None:
         return DatastarResponse(SSE.patch_signals({"codeError": "A room code has 5 letters or digits."}))
     try:
         await services().store.run("room_join", pid=pid, code=code, role=role)
@@ -231,7 +222,7 @@ async def kick(code: str) -> Response:
 async def settings(code: str) -> Response:
     pid = require_player()
     rounds = field(body(), "rounds", int)
-    limit = services().store.settings.max_rounds
+    limit = services().settings.max_rounds
     if not 1 <= rounds <= limit:
         abort(400, f"'rounds' must be between 1 and {limit}.")
     await run("room_settings", pid=pid, code=room_code(code), rounds=rounds)
@@ -242,22 +233,22 @@ async def settings(code: str) -> Response:
 async def start(code: str) -> Response:
     pid = require_player()
     svc = services()
-    result = await run("match_start", pid=pid, code=room_code(code), delay_ms=svc.timers.secret_delay_ms())
-    svc.timers.follow(room_code(code), result)
+    code = room_code(code)
+    result = await run("match_start", pid=pid, code=code, delay_ms=svc.timers.secret_delay_ms())
+    svc.timers.follow(code, result)
     return done()
 
 
 @bp.post("/rooms/<code>/buzz")
 async def buzz(code: str) -> Response:
     pid = require_player()
-    data = body()
-    rid = field(data, "round", str)
-    early = field(data, "early", bool)
-    ms = data.get("ms")
-    if not early and (not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= 60_000):
-        abort(400, "'ms' must be a whole number of milliseconds from 0 to 60000.")
-    if len(rid) > 20:
+    try:
+        press = rules.parse_buzz(body())
+    except ValueError as err:
+        abort(400, str(err))
+    if len(press.round_id) > rules.MAX_ROUND_ID:
         abort(409, "That round is over.")
-    result = await run("buzz", pid=pid, code=room_code(code), rid=rid, ms=ms, early=early)
-    services().timers.follow(room_code(code), result)
+    code = room_code(code)
+    result = await run("buzz", pid=pid, code=code, round_id=press.round_id, ms=press.ms, early=press.early)
+    services().timers.follow(code, result)
     return done()

@@ -18,9 +18,9 @@ from quart import Blueprint, Quart, Response, abort, current_app, redirect, rend
 
 from game.config import ROOT
 from game.relay import Mailbox
-from game.services import services
-from game.streams import client_link
-from game.tutorial.source import relative, source_file, stylesheet
+from game.web.context import services
+from game.web.transport import client
+from tutorial.source import relative, source_file, stylesheet
 
 TITLES = (
     "Hypermedia",
@@ -106,17 +106,17 @@ def sse(events: AsyncIterator[str], wake: Mailbox | None = None) -> DatastarResp
 
     A long-lived stream passes the mailbox it waits on as `wake`: when the
     client leaves, the mailbox is notified, and the stream ends at its next
-    event (Hypercorn may not cancel it, see game.streams.guard_streams).
+    event (Hypercorn may not cancel it, see game/web/transport.py).
     """
     app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
-    link = client_link()
+    link = client()
     if wake is not None:
-        link.on_gone = wake.notify
+        link.on_gone(wake.notify)
 
     async def body() -> AsyncIterator[str]:
         async with app.app_context(), aclosing(events) as running:
             async for event in running:
-                if link.gone:
+                if not link.alive:
                     return
                 yield event
 

@@ -16,10 +16,10 @@ from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, Response, render_template
 
 from game.relay import Mailbox
-from game.services import services
-from game.streams import HEARTBEAT
-from game.tutorial.common import Chapter, sse
-from game.tutorial.source import highlighted
+from game.web.context import services
+from game.web.streams import HEARTBEAT
+from tutorial.common import Chapter, sse
+from tutorial.source import highlighted
 
 bp = Blueprint("tutorial_4", __name__, url_prefix="/tutorial/4")
 CHAPTER = Chapter(4, __file__)
@@ -110,7 +110,7 @@ async def leave() -> DatastarResponse:
 @bp.get("/bell")
 async def bell_stream() -> DatastarResponse:
     """Stays open: render, then wait until woken (or send a heartbeat), render again."""
-    mailbox, heartbeat = Mailbox(), services().store.settings.heartbeat_s
+    mailbox, heartbeat = Mailbox(), services().settings.heartbeat_s
 
     async def events() -> AsyncIterator[str]:
         BELL.listeners.add(mailbox)

@@ -13,7 +13,7 @@ from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, render_template
 
 from game.names import clean_name
-from game.tutorial.common import Chapter, signals
+from tutorial.common import Chapter, signals
 
 bp = Blueprint("tutorial_3", __name__, url_prefix="/tutorial/3")
 CHAPTER = Chapter(3, __file__)

@@ -12,7 +12,7 @@ from datetime import datetime
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, render_template
 
-from game.tutorial.common import Chapter
+from tutorial.common import Chapter
 
 bp = Blueprint("tutorial_1", __name__, url_prefix="/tutorial/1")
 CHAPTER = Chapter(1, __file__)

@@ -8,21 +8,24 @@ shows is in the view's context.
 
 A stream sends a screen as one SSE event. The HTML goes on one line:
 datastar-py frames each line as a `data:` line of its own, and a room screen
-has about eighty of them.
+has about eighty of them. A view shared by many viewers (everyone watching a
+room) is rendered and framed once: this module holds the only render cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from datastar_py.sse import ServerSentEventGenerator as SSE
 
-from game.views import View
+from game.views import Context, View
 
 SCREENS = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent.parent / "templates" / "screens"),
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parents[2] / "templates" / "screens"),
     autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,
@@ -36,17 +39,27 @@ def render_screen(screen: str, context: dict[str, Any] | None = None) -> str:
 
 def render_view(view: View, base_url: str) -> str:
     """A view's HTML, as the page shows it before its stream opens."""
-    return render_screen(view.screen, {**view.context, "base_url": base_url})
+    return _render(view.screen, view.context, base_url)
 
 
 def view_event(view: View, base_url: str) -> str:
-    """A view as one `datastar-patch-elements` event; viewers of identical
-    views (spectators) share one render and one event."""
-    shared = view.shared_events
-    if shared is not None and base_url in shared:
-        return shared[base_url]
+    """A view as one `datastar-patch-elements` event."""
+    if view.shared:
+        return _shared_event(view.screen, view.context, base_url)
+    return _event(view.screen, view.context, base_url)
+
+
+def _render(screen: str, context: Context, base_url: str) -> str:
+    fields = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
+    return render_screen(screen, {**fields, "base_url": base_url})
+
+
+def _event(screen: str, context: Context, base_url: str) -> str:
     # Newlines between tags are only whitespace to HTML (screens have no <pre>).
-    event = SSE.patch_elements(render_view(view, base_url).replace("\n", " "))
-    if shared is not None:
-        shared[base_url] = event
-    return event
+    return SSE.patch_elements(_render(screen, context, base_url).replace("\n", " "))
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_event(screen: str, context: Context, base_url: str) -> str:
+    """Keyed by the context object itself: one render per shared view and base URL."""
+    return _event(screen, context, base_url)

@@ -13,8 +13,8 @@ import json
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, render_template
 
-from game.tutorial.common import Chapter, signals, text_field
-from game.tutorial.source import highlighted
+from tutorial.common import Chapter, signals, text_field
+from tutorial.source import highlighted
 
 bp = Blueprint("tutorial_2", __name__, url_prefix="/tutorial/2")
 CHAPTER = Chapter(2, __file__)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from quart import Blueprint, render_template, request, url_for
 
-from game.identity import player_id
-from game.services import services
-from game.screens import render_view
-from game.streams import ROOM_CODE
-from game.views import load_view
+from game.reads import load_view
+from game.rules import room_code
+from game.web.context import services
+from game.web.identity import player_id
+from game.web.screens import render_view
 
 bp = Blueprint("pages", __name__)
 
@@ -21,7 +21,8 @@ bp = Blueprint("pages", __name__)
 async def game_page(invite: str | None = None) -> str:
     pid = player_id(create=True)
     assert pid is not None
-    view = await load_view(services().store, pid, invite)
+    svc = services()
+    view = await load_view(svc.store, svc.settings, pid, invite)
     stream_url = url_for("streams.stream", invite=invite) if invite else url_for("streams.stream")
     return await render_template("game.html", view_html=render_view(view, request.host_url), stream_url=stream_url)
 
@@ -34,5 +35,4 @@ async def index() -> str:
 @bp.get("/r/<code>")
 async def invite(code: str) -> str:
     """A shareable room link: the lobby shows an invitation to this room."""
-    code = code.upper()
-    return await game_page(code if ROOM_CODE.match(code) else None)
+    return await game_page(room_code(code))

@@ -14,9 +14,9 @@ from hypercorn.middleware import ProxyFixMiddleware
 from quart import Blueprint, Response
 from redis.exceptions import RedisError
 
-from game.errors import plain
-from game.services import services
-from game.streams import ASGIApp
+from game.web.context import services
+from game.web.errors import plain
+from game.web.transport import ASGIApp
 
 bp = Blueprint("health", __name__)
 
@@ -42,7 +42,7 @@ async def readyz() -> Response:
 async def name_the_replica(response: Response) -> Response:
     # Which process answered, when SERVED_BY names it: behind the proxy, the
     # topology test tells its two app processes apart by this header.
-    if name := services().store.settings.served_by:
+    if name := services().settings.served_by:
         response.headers["X-Served-By"] = name
     return response
 

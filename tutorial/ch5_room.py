@@ -15,12 +15,13 @@ from collections.abc import AsyncIterator
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, Response, abort, render_template
 
-from game.identity import player_id, require_player
+from game.web.identity import player_id, require_player
 from game.names import clean_name
 from game.relay import Mailbox
-from game.services import Services, services
-from game.streams import HEARTBEAT
-from game.tutorial.common import KEY_TTL_S, Chapter, signals, sse, tutorial_key
+from game.services import Services
+from game.web.context import services
+from game.web.streams import HEARTBEAT
+from tutorial.common import KEY_TTL_S, Chapter, signals, sse, tutorial_key
 
 bp = Blueprint("tutorial_5", __name__, url_prefix="/tutorial/5")
 CHAPTER = Chapter(5, __file__, extra_sources=("game/relay.py",))
@@ -115,7 +116,7 @@ async def stream() -> DatastarResponse:
                 if html != sent:  # woken but nothing changed for this player: send nothing
                     sent = html
                     yield SSE.patch_elements(html)
-                while not await mailbox.wait(svc.store.settings.heartbeat_s):
+                while not await mailbox.wait(svc.settings.heartbeat_s):
                     yield HEARTBEAT
         finally:
             LOCAL_STREAMS.discard(mailbox)

@@ -1,0 +1,129 @@
+"""The stream verb: one long-lived SSE response per tab, this player's view.
+
+Open (register presence), then loop: wake (a message through the relay, a
+heartbeat, a presence change falling due), read Redis, render the whole view,
+send it unless it is what was sent last. Close (unregister). It never writes
+game state: only presence and the moment GO reached this player (delivery
+bookkeeping).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
+from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
+from quart import Blueprint, Quart, current_app, request
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from game.reads import load_view, read_player
+from game.relay import Mailbox
+from game.rules import room_code
+from game.services import Services
+from game.web.compression import compress
+from game.web.context import services
+from game.web.identity import require_player
+from game.web.screens import render_screen, view_event
+from game.web.transport import Client, client
+
+bp = Blueprint("streams", __name__)
+log = logging.getLogger(__name__)
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+HEARTBEAT = ": heartbeat\n\n"
+EVICTED = "evicted"
+LIVE = SSE.patch_signals({"conn": "live"})
+
+
+@bp.get("/stream")
+async def stream() -> DatastarResponse:
+    pid = require_player()
+    if request.headers.get("Last-Event-ID") == EVICTED:
+        # This tab's stream was closed for a newer tab: 204 stops Datastar's retries.
+        return DatastarResponse(status=204)
+    invite = room_code(request.args.get("invite", ""))
+    app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
+    events = player_stream(app, services(), client(), pid, invite, request.host_url)
+    body, headers = compress(events, request.headers.get("Accept-Encoding", ""))
+    response = DatastarResponse(body)
+    response.headers.update(headers)
+    response.timeout = None  # this response lives as long as the tab does
+    return response
+
+
+async def player_stream(
+    app: Quart, svc: Services, link: Client, pid: str, invite: str | None, base_url: str
+) -> AsyncIterator[str]:
+    # Not wrapped in stream_with_context, which leaves the inner generator
+    # suspended when the response is closed: `aclosing` closes it at once, so
+    # its `finally` (presence) runs now, not when the garbage collector runs.
+    async with app.app_context(), aclosing(_player_events(svc, link, pid, invite, base_url)) as events:
+        async for event in events:
+            yield event
+
+
+async def _player_events(
+    svc: Services, link: Client, pid: str, invite: str | None, base_url: str
+) -> AsyncIterator[str]:
+    stream_id = secrets.token_urlsafe(9)
+    mailbox = Mailbox(stream_id, svc.store.keys.player_channel(pid))
+    link.on_gone(mailbox.notify)  # wake up, see the client is gone, end
+    heartbeat = svc.settings.heartbeat_s
+    try:
+        await svc.presence.connect(pid, stream_id)
+        yield LIVE  # the page's connection indicator (a retry fires no other event)
+        sent, go_marked, own = "", None, None
+        next_beat = time.monotonic() + heartbeat
+        fresh_after = time.monotonic()
+        while link.alive:
+            if mailbox.evicted:
+                yield SSE.patch_elements(render_screen("evicted"), event_id=EVICTED)
+                return
+            if mailbox.own_changed or own is None:
+                mailbox.own_changed = False
+                own = await read_player(svc.store, pid)
+            view = await load_view(svc.store, svc.settings, pid, invite, svc.snapshots, fresh_after, own)
+            if view.channels != mailbox.channels:
+                # Watch first, then read again, so no change slips in between.
+                await svc.relay.watch(mailbox, view.channels)
+                fresh_after, own = time.monotonic(), None
+                continue
+            if view.deadline:
+                svc.timers.ensure(view.deadline)
+            event = view_event(view, base_url)
+            if event != sent:
+                sent = event
+                yield event
+            if view.go_round and view.go_round != go_marked:
+                # GO has been handed to this player's connection: the buzz cap starts now.
+                go_marked = view.go_round
+                svc.go_receipts.delivered(*view.go_round, pid)
+            look_again = None if view.wake_in_ms is None else time.monotonic() + view.wake_in_ms / 1000 + 0.05
+            while link.alive:
+                timeout = min(next_beat, look_again or next_beat) - time.monotonic()
+                if await mailbox.wait(max(timeout, 0)):
+                    fresh_after = mailbox.woken_at
+                    break
+                if time.monotonic() < next_beat:
+                    fresh_after = time.monotonic()
+                    break  # a presence change is due: render again
+                yield HEARTBEAT  # for proxies and the browser; presence needs none (see game/presence.py)
+                next_beat = time.monotonic() + heartbeat
+    except REDIS_DOWN as exc:
+        # End the response; the browser retries until Redis is back.
+        log.warning("stream ended, Redis unavailable: %s", exc)
+    finally:
+        await asyncio.shield(_close(svc, mailbox, pid, stream_id))
+
+
+async def _close(svc: Services, mailbox: Mailbox, pid: str, stream_id: str) -> None:
+    await svc.relay.drop(mailbox)
+    try:
+        await svc.presence.disconnect(pid, stream_id)
+    except REDIS_DOWN:
+        pass  # the stream's presence entry expires by itself
