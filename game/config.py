@@ -22,7 +22,7 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per process: hashed by identity, cheaply (views are cached by it)
 class Settings:
     redis_url: str | None
     secret_key: str

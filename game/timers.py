@@ -20,7 +20,7 @@ from game.store import Store
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Deadline:
     """A room phase that ends by itself: `advance` is due in `due_in_ms` (from
     the moment Redis said so, on Redis's clock, as every deadline is)."""

@@ -50,8 +50,13 @@ def view_event(view: View, base_url: str) -> str:
 
 
 def _render(screen: str, context: Context, base_url: str) -> str:
-    fields = {f.name: getattr(context, f.name) for f in dataclasses.fields(context)}
-    return render_screen(screen, {**fields, "base_url": base_url})
+    values = {name: getattr(context, name) for name in _field_names(type(context))}
+    return render_screen(screen, {**values, "base_url": base_url})
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
 
 
 def _event(screen: str, context: Context, base_url: str) -> str:
