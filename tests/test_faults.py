@@ -155,7 +155,8 @@ async def test_a_reconnect_storm_brings_every_view_back(server, players, redis):
     ))
     for i, p in enumerate(crowd):
         assert f'<span class="name">S{i:03d}</span> <span class="tag">you</span>' in p.html
-    assert not [line for line in server.log if "Traceback" in line or " ERROR " in line]
+    errors = [line for line in server.log if "Traceback" in line or " ERROR " in line]
+    assert not errors, "".join(server.log[-60:])  # the whole traceback, to see what failed
 
 
 async def test_sigterm_ends_the_process_within_the_graceful_timeout(redis_url, players, redis):
