@@ -173,6 +173,8 @@ class Ceiling:
         elif verb == "start" and pid == room.host and room.phase in ("lobby", "final"):
             room.round = 0
             self._start_round(room)
+        elif verb == "seen":
+            return 204  # the round-trip probe's answer: nothing to show
         elif verb == "buzz":
             if room.phase != "go" or str(body.get("round_id")) != str(room.rid) or pid in room.presses:
                 return 409

@@ -33,18 +33,22 @@ from game.keys import Keys
 FAST = {"READY_MIN_MS": "400", "READY_MAX_MS": "700", "ROUND_TIMEOUT_MS": "1500", "RESULTS_PAUSE_MS": "600"}
 REAL = {"READY_MIN_MS": "1500", "READY_MAX_MS": "4000", "ROUND_TIMEOUT_MS": "3000", "RESULTS_PAUSE_MS": "4000"}
 SMOKE = Sizes(rooms=2, per_room=3, spectators=20, idle=50, rounds=2, seconds=0.5, spread=0.2, idle_seconds=1.0,
-              settings_changes=2, quiet_s=0.3)
+              settings_changes=2, quiet_s=0.3, lobby=20)
 KEY_PREFIX = "rb:"
+# As behind the game's proxy: each simulated tab sends its own client address
+# (X-Forwarded-For), so the per-address limits see many players, as in life.
+BEHIND_PROXY = {"TRUST_PROXY": "1"}
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
-                   help="arena, burst, idle or all (default: all)")
+                   help="arena, burst, idle, hostile or all (default: all)")
     p.add_argument("--targets", default="game,peer,ceiling", help="comma-separated: game, peer, ceiling")
     p.add_argument("--workers", type=int, default=1, help="server worker processes (game and peer)")
     p.add_argument("--size", action="append", default=[], metavar="SCENARIO=SIZE",
-                   help="arena=RxP (rooms x tabs per room), burst=S (spectators), idle=N; repeatable")
+                   help="arena=RxP (rooms x tabs per room), burst=S (spectators), idle=N, hostile=L (lobby tabs); "
+                        "repeatable")
     p.add_argument("--rounds", type=int, help="rounds per match (default 5)")
     p.add_argument("--seconds", type=float, help="arena: start new matches for this long (default 30)")
     p.add_argument("--spread", type=float,
@@ -75,8 +79,10 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
             sizes.spectators = int(value)
         elif scenario == "idle":
             sizes.idle = int(value)
+        elif scenario == "hostile":
+            sizes.lobby = int(value)
         else:
-            raise SystemExit(f"--size {item}: expected arena=RxP, burst=S or idle=N")
+            raise SystemExit(f"--size {item}: expected arena=RxP, burst=S, idle=N or hostile=L")
     for name in ("rounds", "seconds", "spread", "idle_seconds"):
         if getattr(args, name) is not None:
             setattr(sizes, name, getattr(args, name))
@@ -92,6 +98,8 @@ def size_label(scenario: str, sizes: Sizes) -> str:
                 f"first starts spread over {sizes.spread:g} s")
     if scenario == "burst":
         return f"8 players + {sizes.spectators} spectators"
+    if scenario == "hostile":
+        return f"8 players, then the same under attack with {sizes.lobby} lobby tabs watching"
     return f"{sizes.idle} idle tabs in the lobby"
 
 
@@ -245,6 +253,7 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
         "errors_total": sum(tally.errors.values()),
         "gaps": tally.gaps,
         "disconnects": tally.disconnects,
+        "attack_answers": tally.attack_answers,
     }
     print(f"  {scenario_name}/{target.name}: {clients} tabs, {reached} reached the final state, "
           f"fan-out p99 {result['fanout']['p99']} ms, GO p99 {result['go']['p99']} ms, "
@@ -303,11 +312,13 @@ async def run_all(args: argparse.Namespace) -> int:
         else:
             REDIS = stack.enter_context(procs.redis_server())
             redis_url = REDIS.url
-        env = {**pace, "REDIS_URL": redis_url, "SECRET_KEY": "bench-secret-key", "KEY_PREFIX": KEY_PREFIX}
+        env = {**pace, **BEHIND_PROXY, "REDIS_URL": redis_url, "SECRET_KEY": "bench-secret-key", "KEY_PREFIX": KEY_PREFIX}
         for scenario in scenarios:
             print(f"{scenario}: {size_label(scenario, sizes)}", flush=True)
             payload = 3000
             for name in targets:
+                if scenario == "hostile" and name != "game":
+                    continue  # the attack is on the game's own limits; the baselines have none
                 result = await run_one(scenario, Target(name, args, redis_url, env), sizes, timings, payload,
                                        samples)
                 results.append(result)

@@ -44,6 +44,27 @@ RECONNECT_DELAY_S = 1.0  # Datastar's default retry interval
 GAP_AFTER_S = 12.0  # a change not shown this long after its command is a gap
 
 
+
+TAG_WITH_ID = re.compile(r'<([a-z][\w-]*)\b[^>]*?\bid="([^"]+)"')
+
+
+def morph(page: str, fragment: str) -> str:
+    """The page after a `datastar-patch-elements` of `fragment`: the element
+    with the fragment's id is replaced. A fragment for an element the page does
+    not hold (the whole view, a page's first fragment) becomes the page."""
+    head = TAG_WITH_ID.match(fragment)
+    at = page.find(f'id="{head.group(2)}"') if head else -1
+    if head is None or at < 0:
+        return fragment
+    tag = head.group(1)
+    start = page.rfind("<", 0, at)
+    depth = 0
+    for found in re.finditer(rf"<(/?){tag}\b[^>]*>", page[start:]):
+        depth += -1 if found.group(1) else 1
+        if depth == 0:
+            return page[:start] + fragment + page[start + found.end():]
+    return page[:start] + fragment
+
 @dataclass
 class Sent:
     """A command whose effect tabs wait to show: when it was sent (client
@@ -68,6 +89,7 @@ class Tally:
     wire_bytes: int = 0  # HTTP body bytes as received (before any decompression)
     text_bytes: int = 0  # the same, decompressed
     recording: bool = False  # latency samples are kept only in the measured window
+    attack_answers: dict[str, int] = field(default_factory=dict)  # the hostile scenario: "<request> <status>" -> count
 
     def error(self, what: str) -> None:
         self.errors[what] += 1
@@ -117,9 +139,13 @@ class Net:
 class Client:
     """One browser tab."""
 
-    def __init__(self, net: Net, name: str, role: str = "player") -> None:
+    def __init__(self, net: Net, name: str, role: str = "player", address: str | None = None) -> None:
         self.net = net
         net.clients.append(self)
+        # Each tab its own client address, as real players have (the game, run
+        # with TRUST_PROXY=1 as behind its proxy, limits what one address may do).
+        n = len(net.clients)
+        self.address = address or f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
         self.name = name
         self.role = role
         self.room: Room | None = None
@@ -132,12 +158,17 @@ class Client:
         self.round_no = 0
         self.finals = 0  # how many times this tab has shown final scores
         self.auto_buzz = False
+        self.buzz_kind = "buzz"  # how its presses are counted (the hostile scenario tells its two matches apart)
         self.buzzed: set[str] = set()
+        self.seen: set[str] = set()
         self.pending: list[tuple[str, object, Sent]] = []  # (kind, what, the command)
         self.last_event = 0.0
         self.stream_task: asyncio.Task[None] | None = None
         self._waiters: list[tuple[Callable[[Client], bool], asyncio.Future[bool]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    def headers(self) -> dict[str, str]:
+        return {"Cookie": self.cookie, "X-Forwarded-For": self.address}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -148,7 +179,7 @@ class Client:
 
     async def open(self) -> None:
         """GET / like a page load: the answer carries the session cookie."""
-        async with self.session.get("/", timeout=aiohttp.ClientTimeout(total=60)) as resp:
+        async with self.session.get("/", headers=self.headers(), timeout=aiohttp.ClientTimeout(total=60)) as resp:
             await resp.read()
             if resp.status != 200:
                 self.net.tally.error(f"GET / {resp.status}")
@@ -159,7 +190,7 @@ class Client:
         """A Datastar POST; returns the status. The round trip is recorded per
         kind, and the server's acceptance stamp kept in `command`."""
         tally = self.net.tally
-        headers = {**DATASTAR, "Cookie": self.cookie}
+        headers = {**DATASTAR, **self.headers()}
         sent = time.perf_counter()
         try:
             async with self.session.post(path, data=json.dumps(body), headers=headers,
@@ -194,7 +225,7 @@ class Client:
 
     async def _buzz(self, rid: str, ms: int) -> None:
         assert self.room
-        await self.command(f"/rooms/{self.room.code}/buzz", {"round_id": rid, "ms": ms, "early": False}, "buzz",
+        await self.command(f"/rooms/{self.room.code}/buzz", {"round_id": rid, "ms": ms, "early": False}, self.buzz_kind,
                            expect=self.name)
 
     # -- the stream -------------------------------------------------------
@@ -219,7 +250,7 @@ class Client:
     async def _read(self, started: asyncio.Future[None]) -> None:
         """The stream, reopened like Datastar's retry does (counted as a disconnect)."""
         tally = self.net.tally
-        headers = {"Cookie": self.cookie, "Accept": "text/event-stream", "Accept-Encoding": ACCEPT_ENCODING}
+        headers = {**self.headers(), "Accept": "text/event-stream", "Accept-Encoding": ACCEPT_ENCODING}
         for attempt in range(MAX_RECONNECTS + 1):
             if attempt:
                 await asyncio.sleep(RECONNECT_DELAY_S)
@@ -232,9 +263,7 @@ class Client:
                             started.set_exception(RuntimeError(f"stream answered {resp.status}"))
                             return
                         continue
-                    if not started.done():
-                        started.set_result(None)
-                    await self._events(resp)
+                    await self._events(resp, started)
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001 - any end of a stream is counted, not raised
@@ -246,7 +275,9 @@ class Client:
                 return
             tally.disconnects += 1
 
-    async def _events(self, resp: aiohttp.ClientResponse) -> None:
+    async def _events(self, resp: aiohttp.ClientResponse, started: asyncio.Future[None]) -> None:
+        """The stream's events; it counts as open once the first one came (the
+        server has then registered it: only a player with a stream open may sit)."""
         tally = self.net.tally
         inflate = _decompressor(resp.headers.get("Content-Encoding", ""))
         text = codecs.getincrementaldecoder("utf-8")()
@@ -259,12 +290,15 @@ class Client:
             buf += text.decode(raw)
             while (end := buf.find("\n\n")) >= 0:
                 event, buf = buf[:end], buf[end + 2:]
+                if not started.done():
+                    started.set_result(None)
                 if event.startswith("event: datastar-patch-elements"):
                     self._view(event, arrival)
 
     def _view(self, event: str, arrival: float) -> None:
         lines = event.split("\n")
-        self.html = "\n".join(line[len("data: elements "):] for line in lines[1:] if line.startswith("data: elements "))
+        fragment = "\n".join(line[len("data: elements "):] for line in lines[1:] if line.startswith("data: elements "))
+        self.html = morph(self.html, fragment)
         self.last_event = arrival
         self.net.tally.events += 1
         head = self.html[:200]
@@ -280,6 +314,9 @@ class Client:
             self.finals += 1
         if self.phase == "go" and previous != "go" and self.room is not None:
             self._go_shown(arrival)
+        if self.auto_buzz and self.buzz_phase == "ready" and self.rid and self.rid not in self.seen:
+            self.seen.add(self.rid)  # as the buzzer does: "get ready" is on screen (the round-trip probe)
+            self._spawn(self.post(f"/rooms/{self.room.code}/seen", {"round_id": self.rid}, "seen"))
         if self.auto_buzz and self.buzz_phase == "go" and self.rid and self.rid not in self.buzzed:
             self.buzzed.add(self.rid)
             reaction = random.uniform(0.150, 0.400)  # a simulated human
@@ -310,7 +347,7 @@ class Client:
         rows: dict[str, str] | None = None
         keep = []
         for kind, what, sent in self.pending:
-            if kind == "buzz":
+            if kind.startswith("buzz"):
                 if rows is None:
                     table = self.html.find('<table class="players">')
                     rows = dict(ROW.findall(self.html, table)) if table >= 0 else {}

@@ -112,7 +112,7 @@ async def command(request: Request) -> Response:
         name, problem = clean_name(body.get("name"))
         if name is None:
             return PlainTextResponse(problem, status_code=400)
-        return await run("set_name", pid=pid, name=name, key=name_key(name))
+        return await run("set_name", pid=pid, name=name, key=name_key(name), addr="peer")
     if path == "/rooms":
         for _ in range(5):
             code = "".join(secrets.choice(rules.CODE_ALPHABET) for _ in range(rules.CODE_LENGTH))
@@ -123,7 +123,7 @@ async def command(request: Request) -> Response:
     code, verb = request.path_params["code"], request.path_params["verb"]
     try:
         if verb == "join":
-            result = await g.store.run("room_join", pid=pid, code=code, role=body.get("role", "player"))
+            result = await g.store.run("room_join", pid=pid, code=code, role=body.get("role", "player"), addr="peer")
         elif verb == "leave":
             result = await g.store.run("room_leave", pid=pid, code=code)
         elif verb == "settings":
@@ -131,6 +131,8 @@ async def command(request: Request) -> Response:
         elif verb == "start":
             result = await g.store.run("match_start", pid=pid, code=code, delay_ms=g.timers.secret_delay_ms())
             g.timers.follow(code, result)
+        elif verb == "seen":
+            result = await g.store.run("seen", pid=pid, code=code, round_id=str(body["round_id"]))
         elif verb == "buzz":
             result = await g.store.run("buzz", pid=pid, code=code, round_id=str(body["round_id"]),
                                        ms=body.get("ms"), early=bool(body.get("early")))
@@ -156,9 +158,9 @@ async def events(g: Game, pid: str, base_url: str) -> AsyncIterator[bytes]:
     """One PubSub per stream; every message: read, render, send."""
     pubsub = g.store.redis.pubsub()
     stream_id = secrets.token_urlsafe(8)
-    await g.presence.connect(pid, stream_id)
+    await g.presence.connect(pid, stream_id, "peer")
     channels: frozenset[str] = frozenset()
-    go_marked: tuple[str, str] | None = None
+    noted: tuple[str, str, str] | None = None
     try:
         while True:
             view = await load_view(g.store, g.settings, pid)
@@ -171,14 +173,15 @@ async def events(g: Game, pid: str, base_url: str) -> AsyncIterator[bytes]:
             if view.deadline:
                 g.timers.ensure(view.deadline)
             yield SSE.patch_elements(g.render(view, base_url)).encode()
-            if view.go_round and view.go_round != go_marked:
-                go_marked = view.go_round
-                await g.store.run("go_sent", pids=[pid], code=view.go_round[0], round_id=view.go_round[1])
+            if view.receipt and view.receipt != noted:
+                noted = view.receipt
+                code, round_id, phase = view.receipt
+                await g.store.run("delivered", pids=[pid], code=code, round_id=round_id, phase=phase)
             while True:  # the next message, or a heartbeat's presence refresh
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=g.settings.heartbeat_s)
                 if message is not None:
                     break
-                await g.presence.connect(pid, stream_id)
+                await g.presence.connect(pid, stream_id, "peer")
     finally:
         await pubsub.aclose()
         await g.presence.disconnect(pid, stream_id)

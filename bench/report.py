@@ -60,6 +60,8 @@ ROWS: list[tuple[str, str]] = [
     ("GO fan-out, server-stamped, ms p50", "go.p50"),
     ("  p99", "go.p99"),
     ("  max", "go.max"),
+    ("press fan-out p99, room in peace", "fanout_by_command.buzz.p99"),
+    ("  under attack (hostile)", "fanout_by_command.buzz-attacked.p99"),
     ("command round trip ms p50", "rtt.p50"),
     ("  p99", "rtt.p99"),
     ("events delivered / s", "delivery_rate"),
@@ -115,6 +117,9 @@ def table(results: list[dict[str, Any]]) -> str:
                     f"CPU per event {_ratio(game.get('cpu_ms_per_event'), base.get('cpu_ms_per_event'))}, "
                     f"RSS per connection {_ratio(game.get('rss_per_conn_kb'), base.get('rss_per_conn_kb'))}"
                 )
+        for t in targets:
+            if runs[t].get("attack_answers"):
+                out.append(f"attackers were answered ({t}): " + json.dumps(runs[t]["attack_answers"], sort_keys=True))
         errors = {t: runs[t]["errors"] for t in targets if runs[t]["errors"]}
         if errors:
             out.append("errors: " + json.dumps(errors))

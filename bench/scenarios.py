@@ -1,21 +1,23 @@
 """The three scenarios, each in two parts: `setup` (tabs join, not measured)
 and `play` (the measured window), plus `reached_final` for the end check.
 
-Players join their room before they open their stream (as after a reload),
-so setup does not measure the lobby; the `idle` scenario is the lobby.
+A tab picks a name, opens its stream (only a player with a stream open may
+take a seat), then joins its room; the `idle` scenario is the lobby.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
 
-from bench.client import Client, Net, Room
+from bench.client import DATASTAR, Client, Net, Room
 
 ROOM_MAX_PLAYERS = 8  # the game's default seats per room
 SETUP_TRIES = 5  # a setup request refused with 503/429 (or a dropped connection) is tried again
@@ -33,6 +35,7 @@ class Sizes:
     spread: float = 7.0  # arena: the rooms' first matches start evenly over this long (0: all at once)
     idle_seconds: float = 20.0
     settings_changes: int = 10  # burst: pure fan-out commands before the match
+    lobby: int = 500  # hostile: tabs watching the lobby while strangers attack it
     concurrency: int = 64  # setup requests in flight
     quiet_s: float = 1.0
 
@@ -67,21 +70,23 @@ class Lobby:
         self.sizes = sizes
         self.gate = asyncio.Semaphore(sizes.concurrency)
 
-    async def arrive(self, client: Client, then: list[tuple[str, dict[str, object]]] | None = None,
-                     stream: bool = True) -> Client:
+    async def arrive(self, client: Client, then: list[tuple[str, dict[str, object]]] | None = None) -> Client:
         async with self.gate:
             await _again(client.open)
-            for path, body in [("/name", {"name": client.name}), *(then or [])]:
-                for _ in range(SETUP_TRIES):
-                    status = await client.post(path, body, path.rsplit("/", 1)[-1])
-                    if status == 204 or status not in (0, 429, 503):
-                        break
-                    await asyncio.sleep(RETRY_AFTER_S)
-                if status != 204:
-                    raise RuntimeError(f"{client.name}: POST {path} answered {status}")
-            if stream:
-                await _again(client.start_stream)
+            await self._post(client, "/name", {"name": client.name})
+            await _again(client.start_stream)
+            for path, body in then or []:
+                await self._post(client, path, body)
         return client
+
+    async def _post(self, client: Client, path: str, body: dict[str, object]) -> None:
+        for _ in range(SETUP_TRIES):
+            status = await client.post(path, body, path.rsplit("/", 1)[-1])
+            if status == 204 or status not in (0, 429, 503):
+                break
+            await asyncio.sleep(RETRY_AFTER_S)
+        if status != 204:
+            raise RuntimeError(f"{client.name}: POST {path} answered {status}")
 
 
 async def _again(step: Callable[[], Awaitable[None]]) -> None:
@@ -239,4 +244,90 @@ class Idle:
                    if c.screen == "lobby" and c.stream_task is not None and not c.stream_task.done())
 
 
-SCENARIOS = {"arena": Arena, "burst": Burst, "idle": Idle}
+class Hostile(Rooms):
+    """One room of 8 players plays a match in peace, then another while
+    strangers attack: `lobby` tabs watch the lobby, two players toggle quick
+    play as fast as their own limit lets them (each toggle changes what every
+    lobby tab shows), and scripts from one address mint identities, probe room
+    links, try to take seats without a stream and open junk rooms. The room's
+    fan-out is reported per match: `buzz` in peace, `buzz-attacked` under attack;
+    every answer the attackers got is counted (none may be a 5xx)."""
+
+    name = "hostile"
+    ATTACKER = "203.0.113.7"
+
+    def __init__(self, sizes: Sizes, timings: Timings) -> None:
+        super().__init__(sizes, timings, 1, ROOM_MAX_PLAYERS, 0)
+        self.answers: Counter[str] = Counter()
+
+    async def setup(self, net: Net) -> None:
+        await super().setup(net)
+        self.net, lobby = net, Lobby(self.sizes)
+        watchers = [Client(net, f"lobby{i}") for i in range(self.sizes.lobby)]
+        self.togglers = [Client(net, f"toggler{i}", address=self.ATTACKER) for i in range(2)]
+        self.junk = Client(net, "junk", address=self.ATTACKER)
+        await _gather_bounded([lobby.arrive(c) for c in [*watchers, *self.togglers, self.junk]],
+                              60 + 0.1 * len(watchers))
+        self.squatter = Client(net, "squatter", address=self.ATTACKER)
+        await self.squatter.open()
+        await self.squatter.post("/name", {"name": "squatter"}, "name")  # a name, but never a stream
+        self.watchers = watchers
+        self.clients += watchers  # the lobby tabs count too: their streams must stay up
+
+    async def play(self) -> None:
+        room = self.rooms[0]
+        self.start_buzzing()
+        await self.match(room)
+        for c in room.members:
+            c.buzz_kind = "buzz-attacked"
+        stop = asyncio.Event()
+        attacks = [self._toggle(c, stop) for c in self.togglers] + [
+            self._again(stop, "GET /", lambda: self._get("/")),
+            self._again(stop, "GET /r/<code>", lambda: self._get(f"/r/{secrets.token_hex(3)[:5].upper()}")),
+            self._again(stop, "squat",
+                        lambda: self._post(self.squatter, f"/rooms/{room.code}/join", {"role": "player"})),
+            self._again(stop, "junk room", lambda: self._post(self.junk, "/rooms", {"public": True})),
+        ]
+        running = [asyncio.ensure_future(a) for a in attacks]
+        try:
+            await self.match(room)
+        finally:
+            stop.set()
+            await asyncio.gather(*running)
+        self.net.tally.attack_answers = dict(self.answers)
+
+    async def _toggle(self, client: Client, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            for path in ("/queue/join", "/queue/leave"):
+                status = await self._post(client, path, {})
+                self.answers[f"toggle {status}"] += 1
+                if status == 429:
+                    await asyncio.sleep(RETRY_AFTER_S)
+
+    async def _again(self, stop: asyncio.Event, what: str, request: Callable[[], Awaitable[int]]) -> None:
+        while not stop.is_set():
+            status = await request()
+            self.answers[f"{what} {status}"] += 1
+            await asyncio.sleep(0.02 if status != 429 else RETRY_AFTER_S)
+
+    async def _get(self, path: str) -> int:
+        """A page load with no cookie, from the attacker's address."""
+        async with self.junk.session.get(path, headers={"X-Forwarded-For": self.ATTACKER}) as resp:
+            await resp.read()
+            return resp.status
+
+    @staticmethod
+    async def _post(client: Client, path: str, body: dict[str, object]) -> int:
+        """An attacker's command: its answer is counted, not timed."""
+        async with client.session.post(path, json=body, headers={**DATASTAR, **client.headers()}) as resp:
+            await resp.read()
+            return resp.status
+
+    def reached_final(self) -> int:
+        """The players saw both matches end; the lobby tabs are still there, showing the lobby."""
+        played = sum(1 for c in self.rooms[0].members if c.finals >= 2)
+        watching = [c for c in self.watchers if c.screen == "lobby" and c.stream_task and not c.stream_task.done()]
+        return played + len(watching)
+
+
+SCENARIOS = {"arena": Arena, "burst": Burst, "idle": Idle, "hostile": Hostile}

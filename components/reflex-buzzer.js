@@ -93,6 +93,7 @@ export class ReflexBuzzer extends LitElement {
     this._early = false;
     this._ms = null;
     this._goPaintedAt = null; // performance.now() time of the frame that painted GO
+    this._readyFor = null; // the round whose "get ready" was announced with a `ready` event
     this._goRaf = 0;
     this._onDocKeydown = this._onDocKeydown.bind(this);
   }
@@ -126,7 +127,14 @@ export class ReflexBuzzer extends LitElement {
   }
 
   updated(changed) {
-    if ((changed.has('phase') || changed.has('roundId')) && this._phase === 'go') {
+    const newPhase = changed.has('phase') || changed.has('roundId');
+    if (newPhase && this._phase === 'ready' && this._readyFor !== this.roundId) {
+      // "Get ready" is on screen: the page answers the server at once, which
+      // measures this player's round trip (it bounds a claimed time from below).
+      this._readyFor = this.roundId;
+      this.dispatchEvent(new CustomEvent('ready', { bubbles: true, composed: true, detail: { roundId: this.roundId } }));
+    }
+    if (newPhase && this._phase === 'go') {
       // The rAF callback runs in the frame that paints the GO we just rendered;
       // its timestamp is on the performance.now() clock, like event.timeStamp.
       // Timing from here (not from when the attribute arrived) keeps render and

@@ -40,12 +40,21 @@ class Settings:
     results_pause_ms: int = 4000  # results stay up this long before the next round
     human_floor_ms: int = 100  # faster than this is a false start
     reaction_tolerance_ms: int = 50  # slack on the server's own elapsed-time cap
+    rtt_slack_ms: int = 80  # slack on the lower bound: elapsed time less the player's round trip
+    rtt_cap_ms: int = 500  # the most round-trip time a claim is granted (also with none measured)
     heartbeat_s: float = 15.0
     send_timeout_s: float = 10.0  # a stream whose client takes no data for this long is dropped
     reconnect_grace_ms: int = 10000  # "reconnecting" before a player counts as gone
-    lobby_presence_ms: int = 1000  # the lobby's online count follows comings and goings this often
+    lobby_wake_ms: int = 500  # the lobby is woken at most this often, however many players come, go or queue
     room_ttl_s: int = 900  # an abandoned room's keys expire after this
-    rate_limit: tuple[int, int] = (40, 5)  # at most this many commands per player per this many seconds
+    # Limits: (at most this many, per this many seconds). Identities are cheap,
+    # so what one machine can do is limited per client address as well.
+    rate_limit: tuple[int, int] = (40, 5)  # commands per player
+    address_rate_limit: tuple[int, int] = (400, 5)  # commands per client address (a classroom behind one NAT)
+    identity_limit: tuple[int, int] = (60, 60)  # new players (cookies) per client address
+    room_limit: tuple[int, int] = (5, 60)  # rooms a player creates
+    room_address_limit: tuple[int, int] = (30, 60)  # rooms created per client address
+    probe_limit: tuple[int, int] = (120, 60)  # room links (/r/<code>) opened per client address
     max_streams: int = 6  # open tabs per player; opening one more closes the oldest
     max_spectators: int = 2000  # per room
     max_queue: int = 1000  # players waiting for quick play
@@ -53,9 +62,9 @@ class Settings:
     redis_pool: int = 1000  # Redis connections per process; a burst past it waits its turn
 
 
-def _rate(raw: str) -> tuple[int, int]:
-    """"40/5" means 40 commands per 5 seconds."""
-    count, _, seconds = raw.partition("/")
+def _limit(name: str, default: str) -> tuple[int, int]:
+    """"40/5" means at most 40 per 5 seconds."""
+    count, _, seconds = os.environ.get(name, default).partition("/")
     return int(count), int(seconds or 1)
 
 
@@ -89,10 +98,17 @@ def load_settings(**overrides: object) -> Settings:
         "results_pause_ms": _int("RESULTS_PAUSE_MS", 4000),
         "human_floor_ms": _int("HUMAN_FLOOR_MS", 100),
         "reaction_tolerance_ms": _int("REACTION_TOLERANCE_MS", 50),
+        "rtt_slack_ms": _int("RTT_SLACK_MS", 80),
+        "rtt_cap_ms": _int("RTT_CAP_MS", 500),
         "reconnect_grace_ms": _int("RECONNECT_GRACE_MS", 10000),
         "heartbeat_s": float(os.environ.get("HEARTBEAT_S", "15")),
         "send_timeout_s": float(os.environ.get("SEND_TIMEOUT_S", "10")),
-        "rate_limit": _rate(os.environ.get("RATE_LIMIT", "40/5")),
+        "rate_limit": _limit("RATE_LIMIT", "40/5"),
+        "address_rate_limit": _limit("ADDRESS_RATE_LIMIT", "400/5"),
+        "identity_limit": _limit("IDENTITY_LIMIT", "60/60"),
+        "room_limit": _limit("ROOM_LIMIT", "5/60"),
+        "room_address_limit": _limit("ROOM_ADDRESS_LIMIT", "30/60"),
+        "probe_limit": _limit("PROBE_LIMIT", "120/60"),
         "room_ttl_s": _int("ROOM_TTL_S", 900),
         "redis_pool": _int("REDIS_POOL", 1000),
     }

@@ -6,30 +6,35 @@ key is spelled exactly once and everything shares one prefix.
 
 from __future__ import annotations
 
-# name -> template; "{}" is filled with a player id or a room code.
+# name -> template; "{}" is filled with a player id, a room code or a name key.
+# Every key has a bound on its life, given beside it (PLAYER_TTL_S is
+# Settings.player_ttl_s, renewed whenever the player opens a stream; ROOM_TTL_S
+# is Settings.room_ttl_s, renewed by every change and while a stream shows the room).
 TEMPLATES: dict[str, str] = {
-    "player": "player:{}",  # hash: name, room, role
-    "names": "names",  # hash: lower-cased name -> player id
-    "presence": "presence",  # zset: player id -> online-until (ms); CONNECTED while a stream is open
-    "streams": "streams:{}",  # zset: stream id -> opened (ms), a player's open streams
-    "procs": "procs",  # zset: process id -> lease-until (ms), the processes holding streams
-    "proc_streams": "proc:{}:streams",  # set: "<player id> <stream id>" of each stream a process holds
-    "rate": "rate:{}",  # counter: a player's commands in the current window
-    "queue": "queue",  # zset: player id -> enqueue order
-    "lobby_tick": "lobby:tick",  # flag: the lobby was woken for presence lately
-    "queue_seq": "queue:seq",  # counter for queue order
-    "public": "rooms:public",  # zset: room code -> created (ms)
-    "room": "room:{}",  # hash: the room and its current round
-    "players": "room:{}:players",  # zset: player id -> join order (the seats)
-    "spectators": "room:{}:spectators",  # zset: player id -> join order
-    "presses": "room:{}:presses",  # hash: presses and results of the current round
-    "scores": "room:{}:scores",  # hash: player id -> match points
-    "kicked": "room:{}:kicked",  # set: player ids kicked from this match
+    "player": "player:{}",  # hash: name, name_key, created, room, role, addr; PLAYER_TTL_S
+    "name": "name:{}",  # string: the player id holding this name key (game/names.py); PLAYER_TTL_S
+    # zset: player id -> online-until (ms), CONNECTED while a stream is open; entries trimmed after an hour
+    "presence": "presence",
+    "streams": "streams:{}",  # zset: stream id -> opened (ms), a player's open streams; PLAYER_TTL_S
+    # zset: process id -> lease-until (ms); a process whose lease ran out is removed by the next renewal
+    "procs": "procs",
+    "proc_streams": "proc:{}:streams",  # set: "<player id> <stream id>" a process holds; two leases
+    "limit": "limit:{}",  # counter: requests in a window, "<what>:<player id or address tag>"; the window
+    "queue": "queue",  # zset: player id -> enqueue order; at most Settings.max_queue, swept when players leave
+    "lobby_tick": "lobby:tick",  # flag: the lobby was woken lately; Settings.lobby_wake_ms
+    "queue_seq": "queue:seq",  # counter for queue order; one key
+    "public": "rooms:public",  # zset: room code -> list order, the open public rooms; entries leave with their room
+    "room": "room:{}",  # hash: the room and its current round; ROOM_TTL_S
+    "players": "room:{}:players",  # zset: player id -> seat number (join order); ROOM_TTL_S
+    "spectators": "room:{}:spectators",  # zset: player id -> seat number; ROOM_TTL_S
+    "presses": "room:{}:presses",  # hash: presses and results of the current round; ROOM_TTL_S
+    "scores": "room:{}:scores",  # hash: player id -> match points; ROOM_TTL_S
+    "kicked": "room:{}:kicked",  # hash: player id, or "addr:<tag>" -> when kicked (ms); ROOM_TTL_S
     "ch_lobby": "ch:lobby",
     "ch_room": "ch:room:{}",
     "ch_player": "ch:player:{}",
     "ch_relay": "ch:relay",  # every relay subscribes to it (nothing is published there): see game/relay.py
-    "tutorial": "tut:{}",  # the tutorial's own demo keys and channels (tutorial/)
+    "tutorial": "tut:{}",  # the tutorial's own demo keys and channels (tutorial/); an hour
 }
 
 ROOM_KEYS = ("room", "players", "spectators", "presses", "scores", "kicked")
@@ -45,8 +50,8 @@ class Keys:
     def player(self, pid: str) -> str:
         return self._key("player", pid)
 
-    def names(self) -> str:
-        return self._key("names")
+    def name(self, name_key: str) -> str:
+        return self._key("name", name_key)
 
     def presence(self) -> str:
         return self._key("presence")
@@ -60,8 +65,8 @@ class Keys:
     def procs(self) -> str:
         return self._key("procs")
 
-    def rate(self, pid: str) -> str:
-        return self._key("rate", pid)
+    def limit(self, name: str) -> str:
+        return self._key("limit", name)
 
     def queue(self) -> str:
         return self._key("queue")

@@ -15,7 +15,6 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
 
 from game.config import Settings
 from game.store import Store
@@ -31,18 +30,21 @@ class Presence:
         self.settings = settings
         self.proc = secrets.token_urlsafe(8)  # this process, as its lease names it
         self._rooms = rooms  # the rooms this process's streams show (kept from expiring)
-        self._open: dict[str, str] = {}  # stream id -> player id, the streams held here
+        self._open: dict[str, tuple[str, str]] = {}  # stream id -> (player id, address tag), held here
         self._tasks: set[asyncio.Task[None]] = set()
-        self._lobby_catch_up: asyncio.Task[None] | None = None
 
-    async def connect(self, pid: str, stream: str) -> None:
-        """A stream opened."""
-        self._open[stream] = pid
-        await self._run("connect", pid=pid, stream=stream, proc=self.proc)
+    @property
+    def lease_ms(self) -> int:
+        return int(self.settings.heartbeat_s * 1000 * LEASE_HEARTBEATS)
+
+    async def connect(self, pid: str, stream: str, addr: str) -> None:
+        """A stream opened, from the network `addr` (a keyed hash, see game/web/limits.py)."""
+        self._open[stream] = (pid, addr)
+        await self.store.run("connect", pid=pid, stream=stream, proc=self.proc, addr=addr, lease_ms=self.lease_ms)
 
     async def disconnect(self, pid: str, stream: str) -> None:
         self._open.pop(stream, None)
-        await self._run("disconnect", pid=pid, stream=stream, proc=self.proc)
+        await self.store.run("disconnect", pid=pid, stream=stream, proc=self.proc)
         self._sweep_later(pid)
 
     async def start(self) -> None:
@@ -52,13 +54,12 @@ class Presence:
 
     async def renew(self) -> None:
         """Renew this process's lease, and close the streams of processes that are gone."""
-        lease_ms = int(self.settings.heartbeat_s * 1000 * LEASE_HEARTBEATS)
-        result = await self._run("lease", proc=self.proc, lease_ms=lease_ms, rooms=list(self._rooms()))
+        result = await self.store.run("lease", proc=self.proc, lease_ms=self.lease_ms, rooms=list(self._rooms()))
         if not result["renewed"]:
             # Our lease had run out (this process stalled) and our streams were
             # closed in Redis: they are open, so register them again.
-            for stream, pid in list(self._open.items()):
-                await self.connect(pid, stream)
+            for stream, (pid, addr) in list(self._open.items()):
+                await self.connect(pid, stream, addr)
         for pid in result["gone"] or ():  # an empty Lua list may arrive as {}
             self._sweep_later(pid)
 
@@ -70,25 +71,13 @@ class Presence:
             except Exception:
                 log.exception("presence lease renewal failed; retrying next heartbeat")
 
-    async def _run(self, script: str, **args: Any) -> dict[str, Any]:
-        result = await self.store.run(script, **args)
-        if result.get("lobby_later") and self._lobby_catch_up is None:
-            # The lobby was woken for presence a moment ago: wake it once more
-            # when that window ends, so its online count ends up right.
-            self._lobby_catch_up = self._later(self.settings.lobby_presence_ms / 1000, self._wake_lobby)
-        return result
-
     def _sweep_later(self, pid: str) -> None:
         """Once the grace period is over, a player with no stream back leaves (sweep.lua)."""
 
         async def sweep() -> None:
-            await self._run("sweep", pid=pid)
+            await self.store.run("sweep", pid=pid)
 
         self._later(self.settings.reconnect_grace_ms / 1000 + 0.05, sweep)
-
-    async def _wake_lobby(self) -> None:
-        self._lobby_catch_up = None
-        await self.store.redis.publish(self.store.keys.lobby_channel(), "presence")
 
     def _later(self, delay: float, action: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
         async def run() -> None:

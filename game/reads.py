@@ -66,7 +66,8 @@ async def read_room(store: Store, code: str) -> RoomSnapshot | None:
         return None
     # An empty Lua table may come back as {} or [] (Redis and the embedded one differ).
     return RoomSnapshot(
-        room=dict(found["room"]), players=list(found["players"]), spectators=list(found["spectators"]),
+        room=dict(found["room"]), players=list(found["players"]), seats=dict(found["seats"]),
+        spectators=list(found["spectators"]),
         spectator_count=found["spectator_count"], scores=dict(found["scores"]), presses=dict(found["presses"]),
         names=dict(found["names"]), presence=dict(found["presence"]),
         presence_changes_in_ms=found["presence_changes_in_ms"] or None, taken_ms=found["now"],

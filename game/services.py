@@ -17,7 +17,7 @@ from game.presence import Presence
 from game.reads import Snapshots
 from game.relay import Relay
 from game.store import Store, connect
-from game.timers import GoReceipts, Timers
+from game.timers import Receipts, Timers
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Services:
     timers: Timers
     presence: Presence
     snapshots: Snapshots
-    go_receipts: GoReceipts
+    receipts: Receipts
 
 
 @asynccontextmanager
@@ -46,9 +46,10 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
     try:
         await relay.start()
         await presence.start()  # the lease, before this process opens any stream
-        yield Services(settings, store, relay, timers, presence, Snapshots(), GoReceipts(store))
+        yield Services(settings, store, relay, timers, presence, Snapshots(), Receipts(store))
     finally:
         timers.cancel_all()
         presence.cancel_all()
+        store.stop()
         await relay.stop()
         await redis.aclose()

@@ -22,7 +22,8 @@ class RoomSnapshot:
     """Everything about a room that is the same for every viewer, read at one instant."""
 
     room: dict[str, str]
-    players: list[str]  # player ids, in join order (the seats)
+    players: list[str]  # player ids, in join order
+    seats: dict[str, int]  # player id -> seat number: what the page names a player by, never the id
     spectators: list[str]  # the first SPECTATORS_SHOWN of them
     spectator_count: int
     scores: dict[str, str]
@@ -46,7 +47,7 @@ class RoomCard:
     open: bool  # a seat to take now
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity, like RoomSnapshot
 class LobbySnapshot:
     online: int
     queue_len: int

@@ -7,6 +7,7 @@ exactly one winner. Scripts publish the channels they touched themselves.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import asdict
@@ -68,6 +69,9 @@ class Store:
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.redis = redis
         self.keys = Keys(settings.key_prefix)
+        self._lobby_wake_s = settings.lobby_wake_ms / 1000
+        self._lobby_catch_up: asyncio.TimerHandle | None = None
+        self._publishing: set[asyncio.Task[Any]] = set()
         common = self.keys.lua_prelude() + rules.lua_prelude() + (LUA_DIR / "common.lua").read_text()
         self._scripts: dict[str, AsyncScript] = {
             path.stem: redis.register_script(common + path.read_text())
@@ -84,4 +88,27 @@ class Store:
         result: dict[str, Any] = json.loads(raw)
         if "error" in result:
             raise GameError(int(result["status"]), result["error"])
+        if result.get("lobby_later") and self._lobby_catch_up is None:
+            # The lobby was woken a moment ago (at most once a window, see
+            # lobby_changed in common.lua): wake it once more when the window
+            # ends, so it ends up showing this change too.
+            self._lobby_catch_up = asyncio.get_running_loop().call_later(self._lobby_wake_s, self._wake_lobby)
         return result
+
+    def _wake_lobby(self) -> None:
+        self._lobby_catch_up = None
+        task = asyncio.ensure_future(self.redis.publish(self.keys.lobby_channel(), "catch-up"))
+        self._publishing.add(task)
+        task.add_done_callback(self._published)
+
+    def _published(self, task: asyncio.Task[Any]) -> None:
+        self._publishing.discard(task)
+        if not task.cancelled() and task.exception():
+            log.warning("waking the lobby failed: %s", task.exception())
+
+    def stop(self) -> None:
+        """Drop what is scheduled (the process is stopping)."""
+        if self._lobby_catch_up:
+            self._lobby_catch_up.cancel()
+        for task in self._publishing:
+            task.cancel()

@@ -77,27 +77,30 @@ class Timers:
             task.cancel()
 
 
-class GoReceipts:
-    """When GO reached each player's connection: a buzz's reaction time is capped by it.
+class Receipts:
+    """When a round's "get ready" and GO reached each player's connection: the
+    round-trip probe starts at the first, the clock that bounds a buzz's
+    claimed time at the second (delivered.lua).
 
-    The streams of one process that deliver the same GO within a few
-    milliseconds share one `go_sent` call: one script per room round and
+    The streams of one process that deliver the same phase within a few
+    milliseconds share one `delivered` call: one script per room phase and
     process, not one per player. Stamped at most `BATCH_S` late, which only
-    makes the cap a little stricter (well within its tolerance).
+    makes the bounds a little stricter (well within their slack).
     """
 
     BATCH_S = 0.005
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._due: dict[tuple[str, str], set[str]] = {}
+        self._due: dict[tuple[str, str, str], set[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def delivered(self, code: str, round_id: str, pid: str) -> None:
-        due = self._due.get((code, round_id))
+    def delivered(self, code: str, round_id: str, phase: str, pid: str) -> None:
+        key = (code, round_id, phase)
+        due = self._due.get(key)
         if due is None:
-            due = self._due[(code, round_id)] = set()
-            task = asyncio.create_task(self._record(code, round_id))
+            due = self._due[key] = set()
+            task = asyncio.create_task(self._record(key))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         due.add(pid)
@@ -111,10 +114,11 @@ class GoReceipts:
         """Wait until every receipt taken so far is recorded."""
         await asyncio.gather(*self._tasks)
 
-    async def _record(self, code: str, round_id: str) -> None:
+    async def _record(self, key: tuple[str, str, str]) -> None:
         await asyncio.sleep(self.BATCH_S)
-        pids = sorted(self._due.pop((code, round_id)))
+        code, round_id, phase = key
+        pids = sorted(self._due.pop(key))
         try:
-            await self.store.run("go_sent", pids=pids, code=code, round_id=round_id)
-        except Exception:  # without a receipt the cap counts from GO itself
-            log.exception("recording GO delivery for %s failed", code)
+            await self.store.run("delivered", pids=pids, code=code, round_id=round_id, phase=phase)
+        except Exception:  # without a receipt the bounds count from the phase's start
+            log.exception("recording delivery for %s failed", code)

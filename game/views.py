@@ -7,8 +7,11 @@ screen that shows it (`templates/screens/`), the context that screen gets,
 the channels that can change it, and what the stream must do besides sending
 it (a timer to fire, when to look again, GO reaching a player).
 
-Everyone without a seat in a room sees the same page: that view is built once
-per snapshot and marked `shared`, so it is rendered once too (`game/web/screens.py`).
+A screen is made of parts, each with an element id. What is the same for many
+viewers (the lobby's board, a room as everyone without a seat sees it) is a
+shared part: built once per snapshot, and rendered once too
+(`game/web/screens.py`); a player's own part is small and sent alone when only
+it changed.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ BUZZER_PHASE = {"ready": "ready", "go": "go", "results": "done"}  # the room's p
 
 @dataclass(slots=True)
 class Member:
-    pid: str
+    pid: str  # never shown: the page names a player by seat number
     name: str
+    seat: int = 0
     you: bool = False
     host: bool = False
     presence: str = "online"  # online, reconnecting, gone
@@ -48,14 +52,22 @@ class NameContext:
 
 
 @dataclass(slots=True, eq=False)
-class LobbyContext:
+class LobbyYouContext:
+    """The lobby as only this player sees it."""
+
     name: str
-    online: int
-    queue_len: int
     queued: bool
-    rooms: list[RoomCard]
     invite: str | None  # the code of the room link this page was opened with
     invited: RoomCard | None  # that room, if it exists
+
+
+@dataclass(slots=True, eq=False)
+class LobbyBoardContext:
+    """The lobby as every player in it sees it."""
+
+    online: int
+    queue_len: int
+    rooms: list[RoomCard]
 
 
 @dataclass(slots=True, eq=False)  # hashed by identity: a shared one is rendered once
@@ -82,30 +94,45 @@ class RoomContext:
     max_rounds: int  # the most the host may set
 
 
-Context = NameContext | LobbyContext | RoomContext
+Context = NameContext | LobbyYouContext | LobbyBoardContext | RoomContext
+
+
+@dataclass(slots=True)
+class Part:
+    """A piece of a screen with an element id of its own: a stream sends it
+    alone when only it changed. A shared part is the same for every viewer of
+    one snapshot, so it is rendered once (game/web/screens.py)."""
+
+    id: str  # the element's id
+    template: str  # templates/screens/<template>.html
+    context: Context
+    shared: bool = False
 
 
 @dataclass(slots=True)
 class View:
-    screen: str  # "name", "lobby" or "room": the template under templates/screens/
-    context: Context
+    screen: str  # "name", "lobby" or "room": templates/screens/<screen>.html holds its parts
+    parts: list[Part]
     channels: frozenset[str]
     deadline: Deadline | None = None  # a phase end to fire
     wake_in_ms: int | None = None  # look again then even without a message (presence changes)
-    go_round: tuple[str, str] | None = None  # (code, round id): GO is shown to this player
-    shared: bool = False  # the same for many viewers: render it once
+    receipt: tuple[str, str, str] | None = None  # (code, round id, phase): a phase to note as delivered
 
 
 def name_view(channels: frozenset[str]) -> View:
-    return View("name", NameContext(), channels)
+    return View("name", [Part("view", "name", NameContext())], channels)
 
 
 def lobby_view(lobby: LobbySnapshot, own: PlayerState, invite: str | None, channels: frozenset[str]) -> View:
-    context = LobbyContext(
-        name=own.record["name"], online=lobby.online, queue_len=lobby.queue_len, queued=own.queued,
-        rooms=lobby.rooms, invite=invite, invited=lobby.invited,
-    )
-    return View("lobby", context, channels)
+    you = LobbyYouContext(name=own.record["name"], queued=own.queued, invite=invite, invited=lobby.invited)
+    board = Part("lobby-board", "lobby_board", lobby_board(lobby), shared=True)
+    return View("lobby", [Part("lobby-you", "lobby_you", you), board], channels)
+
+
+@functools.lru_cache(maxsize=16)
+def lobby_board(lobby: LobbySnapshot) -> LobbyBoardContext:
+    """What every lobby tab shows: built once per read of the lobby."""
+    return LobbyBoardContext(online=lobby.online, queue_len=lobby.queue_len, rooms=lobby.rooms)
 
 
 def room_view(snap: RoomSnapshot, pid: str, settings: Settings, channels: frozenset[str]) -> View:
@@ -117,8 +144,10 @@ def room_view(snap: RoomSnapshot, pid: str, settings: Settings, channels: frozen
     deadline = None
     if due_field and snap.room.get(due_field):
         deadline = Deadline(context.code, round_id, phase, int(snap.room[due_field]) - snap.taken_ms)
-    go_round = (context.code, round_id) if phase == "go" and context.is_player else None
-    return View("room", context, channels, deadline, snap.presence_changes_in_ms, go_round, shared=not seated)
+    # "Get ready" and GO reaching a player bound their buzz (game/timers.py, Receipts).
+    receipt = (context.code, round_id, phase) if phase in ("ready", "go") and context.is_player else None
+    part = Part("view", "room", context, shared=not seated)
+    return View("room", [part], channels, deadline, snap.presence_changes_in_ms, receipt)
 
 
 @functools.lru_cache(maxsize=64)
@@ -166,6 +195,7 @@ def _member(snap: RoomSnapshot, pid: str, viewer: str | None, host: str, showing
     return Member(
         pid=pid,
         name=snap.names.get(pid) or "?",
+        seat=snap.seats.get(pid, 0),
         you=pid == viewer,
         host=pid == host,
         presence=snap.presence.get(pid, "gone"),

@@ -28,7 +28,13 @@ FAST_GAME = {
     "HEARTBEAT_S": "15",
     "SECRET_KEY": "test-secret-key",
     "KEY_PREFIX": KEYS.prefix,
-    "RATE_LIMIT": "1000/1",  # tests fire commands fast; tests/test_abuse.py checks the limit
+    # Tests fire commands fast and mint players from one address; tests/test_abuse.py checks the limits.
+    "RATE_LIMIT": "1000/1",
+    "ADDRESS_RATE_LIMIT": "100000/1",
+    "IDENTITY_LIMIT": "100000/1",
+    "ROOM_LIMIT": "100000/1",
+    "ROOM_ADDRESS_LIMIT": "100000/1",
+    "PROBE_LIMIT": "100000/1",
     # Tests press the moment GO arrives and claim a human time: the server's
     # cap on a claim (what it saw elapse) is lifted; tests/test_scripts.py checks it.
     "REACTION_TOLERANCE_MS": "60000",

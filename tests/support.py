@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from bench.client import morph
 from game.keys import Keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,7 +163,6 @@ class Player:
     async def _read(self, path: str, ready: asyncio.Event) -> None:
         async with self.client.stream("GET", path, timeout=httpx.Timeout(10, read=None)) as response:
             assert response.status_code == 200
-            ready.set()
             kind, data = "", []
             async for line in response.aiter_lines():
                 if line.startswith("event: "):
@@ -172,14 +172,15 @@ class Player:
                 elif line == "":
                     if kind:
                         await self._receive(kind, data)
+                        ready.set()  # open once its first event came: the server has registered it
                     kind, data = "", []
 
     async def _receive(self, kind: str, data: list[str]) -> None:
         payload = "\n".join(d.removeprefix("elements ") for d in data)
         async with self._changed:
-            self.events.append((kind, payload))
             if kind == "datastar-patch-elements":
-                self.html = payload
+                self.html = payload = morph(self.html, payload)  # the page as it is after this event
+            self.events.append((kind, payload))
             self._changed.notify_all()
 
     @property

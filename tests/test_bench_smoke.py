@@ -36,7 +36,8 @@ def test_every_scenario_ran_on_every_target(smoke: tuple[subprocess.CompletedPro
     run, out = smoke
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     results = json.loads((out / "report.json").read_text())["results"]
-    assert {(r["scenario"], r["target"]) for r in results} == {(s, t) for s in SCENARIOS for t in TARGETS}
+    expected = {(s, t) for s in SCENARIOS for t in TARGETS} | {("hostile", "game")}
+    assert {(r["scenario"], r["target"]) for r in results} == expected
 
 
 def test_every_client_reached_the_final_state(smoke: tuple[subprocess.CompletedProcess[str], Path]) -> None:

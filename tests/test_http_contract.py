@@ -24,7 +24,7 @@ WRONG_TYPES = {
     "/rooms": {"public": "yes"},
     "/rooms/join": {"code": 12345},
     "/rooms/{code}/join": {"role": "host"},
-    "/rooms/{code}/kick": {"player": 7},
+    "/rooms/{code}/kick": {"seat": "2"},
     "/rooms/{code}/settings": {"rounds": "3"},
     "/rooms/{code}/buzz": {"round_id": "1", "ms": "fast", "early": False},
 }
@@ -36,7 +36,7 @@ async def snapshot(redis) -> dict:
     state = {}
     for key in sorted(await redis.keys("*")):
         if key in (KEYS.presence(), KEYS.procs()) or any(
-                KEYS.parse(name, key) for name in ("streams", "rate", "proc_streams")):
+                KEYS.parse(name, key) for name in ("streams", "proc_streams")) or key.startswith(KEYS.limit("")):
             continue
         kind = await redis.type(key)
         state[key] = {
@@ -104,8 +104,9 @@ async def test_unknown_rooms_and_made_up_ids_are_refused(server, room, redis):
     ]:
         response = await ann.post(path, body)
         assert response.status_code in (403, 404, 409), (path, response.status_code)
-    assert (await ann.post(f"/rooms/{code}/kick", {"player": "x" * 22})).status_code == 404
-    assert (await ann.post(f"/rooms/{code}/kick", {"player": "short"})).status_code == 404
+    assert (await ann.post(f"/rooms/{code}/kick", {"seat": 99})).status_code == 404
+    assert (await ann.post(f"/rooms/{code}/kick", {"seat": 10**30})).status_code == 404
+    assert (await ann.post(f"/rooms/{code}/kick", {"seat": "x" * 22})).status_code == 400
     assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": "1", "ms": 200, "early": False})).status_code == 409
     assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": "1", "ms": -5, "early": False})).status_code == 400
     assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": "1", "ms": True, "early": False})).status_code == 400

@@ -105,11 +105,13 @@ async def test_a_private_full_room_can_be_watched_by_code(server, players):
     await late.wait_for(lambda t: "Watching (1)" in t and code in t)
 
 
-async def test_a_full_room_offers_to_watch(server, players, monkeypatch):
-    code, seated = await seated_room(server, players, *[f"S{i}" for i in range(8)])
+async def test_a_full_room_leaves_the_list_and_can_still_be_watched(server, players):
+    code, seated = await seated_room(server, players, *[f"S{i}" for i in range(7)])
     (late,) = await new_players(server, players, "Late")
-    await late.wait_for(lambda t: code in t and "full" in t)
-    assert "Watch" in late.text
+    await late.wait_for(lambda t: code in t and "7/8 players" in t)
+    (eighth,) = await new_players(server, players, "S7")
+    assert (await eighth.post(f"/rooms/{code}/join", {"role": "player"})).status_code == 204
+    await late.wait_for(lambda t: code not in t)  # the list shows rooms with a seat to take
     response = await late.post(f"/rooms/{code}/join", {"role": "player"})
     assert response.status_code == 409 and "full" in response.text
     assert (await late.post(f"/rooms/{code}/join", {"role": "spectator"})).status_code == 204

@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, Response, abort, render_template
 
-from game.web.identity import player_id, require_player
+from game.web.identity import require_player
+from game.web.limits import player_or_new
 from game.names import clean_name
 from game.relay import Mailbox
 from game.services import Services
@@ -29,8 +30,10 @@ MAX_MEMBERS = 8
 LOCAL_STREAMS: set[Mailbox] = set()  # this process's streams watching the room
 
 # region scripts
-# KEYS: names (hash pid -> name), taps (hash pid -> count); ARGV: pid, channel, ttl, ...
+# KEYS: names (hash pid -> name), taps (hash pid -> count), open (hash pid -> open streams);
+# ARGV: pid, channel, ttl, ... A member must have the room open: closing it leaves.
 JOIN = """
+if tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') <= 0 then return -1 end
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[5]) then
   return 0
 end
@@ -53,23 +56,38 @@ if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('PUBLISH', ARGV[2], 'leave')
 return 1
 """
+OPENED = """
+redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+redis.call('PUBLISH', ARGV[2], 'stream')
+return 1
+"""
+CLOSED = """
+if redis.call('HINCRBY', KEYS[3], ARGV[1], -1) <= 0 then
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+redis.call('PUBLISH', ARGV[2], 'stream')
+return 1
+"""
 # endregion
 
 
-def room_keys() -> tuple[str, str, str]:
-    return tutorial_key("room:names"), tutorial_key("room:taps"), tutorial_key("room:channel")
+def room_keys() -> tuple[str, str, str, str]:
+    return tuple(tutorial_key(f"room:{name}") for name in ("names", "taps", "open", "channel"))  # type: ignore[return-value]
 
 
 async def run(script: str, pid: str, *args: str | int) -> int:
     """One script, run atomically inside Redis for this player."""
-    names, taps, channel = room_keys()
+    *keys, channel = room_keys()
     return int(await services().store.redis.register_script(script)(
-        keys=[names, taps], args=[pid, channel, KEY_TTL_S, *args]))
+        keys=keys, args=[pid, channel, KEY_TTL_S, *args]))
 
 
 @bp.get("")
 async def page() -> str:
-    player_id(create=True)  # the session says who is who: never a signal
+    await player_or_new()  # the session says who is who: never a signal
     return await CHAPTER.page()
 
 
@@ -79,8 +97,10 @@ async def join() -> Response | DatastarResponse:
     name, problem = clean_name((await signals()).get("name"))
     if name is None:
         return DatastarResponse(SSE.patch_signals({"joinError": problem}))
-    if not await run(JOIN, require_player(), name, MAX_MEMBERS):
-        return DatastarResponse(SSE.patch_signals({"joinError": "The room is full."}))
+    joined = await run(JOIN, require_player(), name, MAX_MEMBERS)
+    if joined <= 0:
+        problem = "The room is full." if joined == 0 else "Open the room's live view first (reload the page)."
+        return DatastarResponse(SSE.patch_signals({"joinError": problem}))
     return Response(status=204)  # the stream shows the outcome, to every tab
 
 
@@ -103,12 +123,12 @@ async def leave() -> Response:
 @bp.get("/stream")
 async def stream() -> DatastarResponse:
     pid, svc, mailbox = require_player(), services(), Mailbox()
-    _, _, channel = room_keys()
+    *_, channel = room_keys()
 
     async def events() -> AsyncIterator[str]:
         await svc.relay.watch(mailbox, frozenset({channel}))  # watch first, then read
         LOCAL_STREAMS.add(mailbox)
-        await svc.store.redis.publish(channel, "stream")  # the others count one more stream
+        await run(OPENED, pid)  # a member while the room is open; the others count one more stream
         try:
             sent = ""
             while True:
@@ -120,19 +140,20 @@ async def stream() -> DatastarResponse:
                     yield HEARTBEAT
         finally:
             LOCAL_STREAMS.discard(mailbox)
-            await asyncio.shield(closed(svc, mailbox, channel))
+            await asyncio.shield(closed(svc, mailbox, pid))
 
     return sse(events(), wake=mailbox)
 
 
-async def closed(svc: Services, mailbox: Mailbox, channel: str) -> None:
+async def closed(svc: Services, mailbox: Mailbox, pid: str) -> None:
+    """The stream ended: closing the last one leaves the room (nobody holds a seat unseen)."""
     await svc.relay.drop(mailbox)
-    await svc.store.redis.publish(channel, "stream")
+    await run(CLOSED, pid)
 
 
 async def view(pid: str, channel: str) -> str:
     """This player's view of the room, read from Redis, the source of truth."""
-    names_key, taps_key, _ = room_keys()
+    names_key, taps_key, _, _ = room_keys()
     async with services().store.redis.pipeline(transaction=False) as pipe:
         pipe.hgetall(names_key).hgetall(taps_key).pubsub_numsub(channel)
         names, taps, [(_, subscribers)] = await pipe.execute()

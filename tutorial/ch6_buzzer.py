@@ -19,7 +19,8 @@ from quart import Blueprint, abort, render_template
 
 from game.rules import parse_buzz
 from game.web.context import services
-from game.web.identity import player_id, require_player
+from game.web.identity import require_player
+from game.web.limits import player_or_new
 from tutorial.common import KEY_TTL_S, Chapter, signals, sse, tutorial_key
 
 bp = Blueprint("tutorial_6", __name__, url_prefix="/tutorial/6")
@@ -30,7 +31,7 @@ TOLERANCE_MS = 50  # slack on the server's elapsed-time cap (the game's default 
 
 @bp.get("")
 async def page() -> str:
-    player_id(create=True)  # the round belongs to this session
+    await player_or_new()  # the round belongs to this session
     return await CHAPTER.page()
 
 
@@ -58,7 +59,9 @@ async def start() -> DatastarResponse:
     """A short stream: get ready, a secret delay (never sent to the browser), GO."""
     pid, svc = require_player(), services()
     rid, delay_ms = secrets.token_hex(4), svc.timers.secret_delay_ms()
-    await svc.store.redis.set(current_round(pid), rid, ex=KEY_TTL_S)
+    previous = await svc.store.redis.set(current_round(pid), rid, ex=KEY_TTL_S, get=True)
+    if previous:  # one round at a time: the last one's record goes
+        await svc.store.redis.delete(round_key(pid, previous))
 
     async def events() -> AsyncIterator[str]:
         yield SSE.patch_elements(await arena(rid, "ready"))

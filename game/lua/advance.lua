@@ -20,6 +20,6 @@ elseif tonumber(state[6]) < tonumber(state[7]) then
   local next_round_id = start_round(A.code, A.delay_ms)
   return finish({ok = true, round_id = next_round_id, phase = 'ready', due_in_ms = A.delay_ms})
 end
-redis.call('HSET', room, 'phase', 'final')
-room_changed(A.code)
+end_match(A.code)
+if redis.call('EXISTS', room) == 1 then room_changed(A.code) end
 return finish({ok = true, phase = 'final'})

@@ -1,7 +1,10 @@
 -- A player's press. Before GO it is a false start. After GO the reaction time
--- measured by the browser is checked against the server's clock: capped to
--- the time the server saw elapse since it sent GO to this player, and a false
--- start below the human floor. The round ends when every player has pressed.
+-- measured by the browser is checked against the server's clock, from both
+-- sides: no longer than the time the server saw elapse since it sent GO to
+-- this player (plus a tolerance), and no shorter than that time less the
+-- player's measured round trip (seen.lua; at most A.rtt_cap_ms, which is also
+-- what a player with no measurement is granted) and a slack. Under the human
+-- floor it is a false start. The round ends when every player has pressed.
 if redis.call('ZSCORE', K.players(A.code), A.pid) == false then
   return fail(403, 'Only players in this match can buzz.')
 end
@@ -19,6 +22,9 @@ if phase == 'go' and not A.early then
   local elapsed = NOW - sent
   local ms = A.ms
   if ms > elapsed + A.reaction_tolerance_ms then ms = elapsed end
+  local rtt = math.min(tonumber(redis.call('HGET', K.presses(A.code), 'rtt:' .. A.pid) or A.rtt_cap_ms), A.rtt_cap_ms)
+  local fastest = elapsed - rtt - A.rtt_slack_ms
+  if ms < fastest then ms = fastest end
   if ms >= A.human_floor_ms then result = int(ms) end
 end
 redis.call('HSET', K.presses(A.code), 'p:' .. A.pid, result)

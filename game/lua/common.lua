@@ -14,7 +14,7 @@ local function int(n) return string.format('%d', n) end
 
 -- Channels to wake once the script's writes are done.
 local CHANGED = {}
-local LOBBY_LATER = false  -- see presence_changed_lobby
+local LOBBY_LATER = false  -- see lobby_changed
 local function notify(channel) CHANGED[channel] = true end
 
 local function finish(result)
@@ -24,10 +24,11 @@ local function finish(result)
   return cjson.encode(result)
 end
 
--- Comings and goings change only the lobby's "online" count: wake the lobby
--- for them at most once per window; the caller is told to catch up after it.
-local function presence_changed_lobby()
-  if redis.call('SET', K.lobby_tick(), '1', 'NX', 'PX', A.lobby_presence_ms) then
+-- Every lobby tab shows the lobby: wake it at most once per window, however
+-- many players come, go, queue or open rooms; the caller is told to catch up
+-- after the window (game/store.py), so the lobby always ends up right.
+local function lobby_changed()
+  if redis.call('SET', K.lobby_tick(), '1', 'NX', 'PX', A.lobby_wake_ms) then
     notify(K.ch_lobby())
   else
     LOBBY_LATER = true
@@ -38,15 +39,24 @@ local function fail(status, message)
   return cjson.encode({error = message, status = status})
 end
 
+-- Online: a stream open, or closed within the reconnect grace ("reconnecting").
 local function is_online(pid)
   local until_ms = redis.call('ZSCORE', K.presence(), pid)
   return until_ms and tonumber(until_ms) > NOW
 end
 
+-- Present: a stream open now. Only a present player may take a seat, queue
+-- or open a room, so identities that never open a stream cannot squat.
+local function require_present(pid)
+  if redis.call('ZCARD', K.streams(pid)) == 0 then
+    return fail(409, 'Your game is not connected: reload the page.')
+  end
+end
+
 -- A name is taken while the player who holds it is online.
 local NAME_TAKEN = 'That name is taken by someone online. Try another.'
 local function name_taken(key, pid)
-  local owner = redis.call('HGET', K.names(), key)
+  local owner = redis.call('GET', K.name(key))
   return owner and owner ~= pid and is_online(owner)
 end
 
@@ -77,12 +87,30 @@ local function keep_room(code)
   for _, key in ipairs(K.room_keys) do redis.call('EXPIRE', key(code), A.room_ttl_s) end
 end
 
+-- The lobby's list holds the public rooms worth joining: open (between
+-- matches, a seat free), most players first, then the newest. The score says
+-- both: players * 2^41 + created (ms). Kept up to date on every room change.
+local LIST_ORDER = 2199023255552
+local function relist(code)
+  local room = redis.call('HMGET', K.room(code), 'public', 'phase', 'max', 'created')
+  local players = redis.call('ZCARD', K.players(code))
+  local changed
+  if room[1] == '1' and not R.IN_MATCH[room[2]] and players > 0 and players < tonumber(room[3]) then
+    changed = redis.call('ZADD', K.public(), 'CH', players * LIST_ORDER + tonumber(room[4]), code)
+  else
+    changed = redis.call('ZREM', K.public(), code)
+  end
+  if changed > 0 then lobby_changed() end
+end
+
 local function room_changed(code)
   notify(K.ch_room(code))
   keep_room(code)
-  if room_field(code, 'public') == '1' then notify(K.ch_lobby()) end
+  relist(code)
 end
 
+-- Player records, names and streams live as long as the player comes back
+-- within A.player_ttl_s (every stream opened renews them).
 local function set_player(pid, fields)
   local flat = {}
   for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
@@ -93,7 +121,7 @@ end
 
 local function leave_queue(pid)
   if redis.call('ZREM', K.queue(), pid) == 1 then
-    notify(K.ch_lobby())
+    lobby_changed()
     notify(K.ch_player(pid))
   end
 end
@@ -102,22 +130,30 @@ local function new_room(code, public)
   redis.call('HSET', K.room(code), 'code', code, 'public', public and '1' or '0',
     'host', '', 'max', A.room_max_players, 'rounds', A.default_rounds, 'phase', 'lobby',
     'round', 0, 'round_id', '', 'seq', 0, 'created', int(NOW))
-  if public then redis.call('ZADD', K.public(), NOW, code) end
 end
 
--- Seat a player (role 'player') or a spectator; the first player becomes host.
+-- A room's members changed: the lobby shows its counts if it is listed.
+local function members_changed(code)
+  room_changed(code)
+  if redis.call('ZSCORE', K.public(), code) then lobby_changed() end
+end
+
+-- Seat a player (role 'player') or a spectator. A player becomes host if the
+-- room has none, or none who is online. Each gets a seat number (the join
+-- order): the page names a seat by it, never by a player id.
 local function seat(pid, code, role)
   local order = redis.call('HINCRBY', K.room(code), 'seq', 1)
   redis.call('ZREM', K.players(code), pid)
   redis.call('ZREM', K.spectators(code), pid)
   if role == 'player' then
     redis.call('ZADD', K.players(code), order, pid)
-    if room_field(code, 'host') == '' then redis.call('HSET', K.room(code), 'host', pid) end
+    local host = room_field(code, 'host')
+    if host == '' or not is_online(host) then redis.call('HSET', K.room(code), 'host', pid) end
   else
     redis.call('ZADD', K.spectators(code), order, pid)
   end
   set_player(pid, {room = code, role = role})
-  room_changed(code)
+  members_changed(code)
 end
 
 -- Points for a rank: 3 for the fastest, 2, then 1; ties share the rank.
@@ -163,14 +199,35 @@ end
 
 local function delete_room(code)
   for _, key in ipairs(K.room_keys) do redis.call('DEL', key(code)) end
-  redis.call('ZREM', K.public(), code)
-  notify(K.ch_lobby())
+  if redis.call('ZREM', K.public(), code) == 1 then lobby_changed() end
   notify(K.ch_room(code))
 end
 
--- Remove a player from their room: the host passes to the longest-present
--- player, a match with too few players ends, an empty room is deleted.
-local function leave_room(pid, code)
+-- The longest-seated player who is online, or '' if none is.
+local function online_player(code)
+  for _, pid in ipairs(redis.call('ZRANGE', K.players(code), 0, -1)) do
+    if is_online(pid) then return pid end
+  end
+  return ''
+end
+
+local leave_room  -- a match that ends drops its gone players, who leave the room
+
+-- The match is over: its record stays on screen ("final"); players who are
+-- gone leave, and kicks by address (room_kick.lua) end with it.
+local function end_match(code)
+  redis.call('HSET', K.room(code), 'phase', 'final')
+  for field in pairs(hash(K.kicked(code))) do
+    if string.sub(field, 1, 5) == 'addr:' then redis.call('HDEL', K.kicked(code), field) end
+  end
+  for _, pid in ipairs(redis.call('ZRANGE', K.players(code), 0, -1)) do
+    if not is_online(pid) and redis.call('EXISTS', K.room(code)) == 1 then leave_room(pid, code) end
+  end
+end
+
+-- Remove a player from their room: the host passes to the longest-seated
+-- online player, a match with too few players ends, an empty room is deleted.
+leave_room = function(pid, code)
   redis.call('ZREM', K.players(code), pid)
   redis.call('ZREM', K.spectators(code), pid)
   set_player(pid, {room = '', role = ''})
@@ -178,17 +235,14 @@ local function leave_room(pid, code)
     delete_room(code)
     return
   end
-  if room_field(code, 'host') == pid then
-    local next_host = redis.call('ZRANGE', K.players(code), 0, 0)[1] or ''
-    redis.call('HSET', K.room(code), 'host', next_host)
-  end
+  if room_field(code, 'host') == pid then redis.call('HSET', K.room(code), 'host', online_player(code)) end
   local phase = room_field(code, 'phase')
   if R.IN_MATCH[phase] and redis.call('ZCARD', K.players(code)) < A.room_min_players then
-    redis.call('HSET', K.room(code), 'phase', 'final')
+    end_match(code)
   elseif phase == 'go' and all_pressed(code) then
     end_round(code)
   end
-  room_changed(code)
+  if redis.call('EXISTS', K.room(code)) == 1 then members_changed(code) end
 end
 
 -- Presence (game/presence.py): while a player has a stream open, their
@@ -202,7 +256,7 @@ local function drop_stream(pid, stream, proc)
   if redis.call('ZREM', K.streams(pid), stream) == 0 then return false end
   if redis.call('ZCARD', K.streams(pid)) > 0 then return false end
   redis.call('ZADD', K.presence(), NOW + A.reconnect_grace_ms, pid)
-  presence_changed_lobby()
+  lobby_changed()  -- one fewer online
   local code = player_room(pid)
   if code then notify(K.ch_room(code)) end
   return true

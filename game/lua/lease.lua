@@ -5,6 +5,7 @@
 -- closed here, as if each had disconnected. `renewed` is false when this
 -- process's own lease had run out (or is new): it must register its streams again.
 local renewed = redis.call('ZADD', K.procs(), NOW + A.lease_ms, A.proc) == 0
+redis.call('PEXPIRE', K.proc_streams(A.proc), A.lease_ms * 2)  -- outlives its process by a lease at most
 local gone = {}
 for _, proc in ipairs(redis.call('ZRANGEBYSCORE', K.procs(), '-inf', NOW)) do
   for _, entry in ipairs(redis.call('SMEMBERS', K.proc_streams(proc))) do

@@ -1,6 +1,6 @@
 -- Join the quick-play queue; as soon as enough players wait, the oldest are
 -- moved together into a new public room (A.code, chosen by the caller).
-local e = require_name(A.pid)
+local e = require_name(A.pid) or require_present(A.pid)
 if e then return e end
 if player_room(A.pid) then return fail(409, 'Leave your room before using quick play.') end
 if not redis.call('ZSCORE', K.queue(), A.pid) then
@@ -8,7 +8,7 @@ if not redis.call('ZSCORE', K.queue(), A.pid) then
     return fail(503, 'The queue is full right now; try again in a moment.')
   end
   redis.call('ZADD', K.queue(), redis.call('INCR', K.queue_seq()), A.pid)
-  notify(K.ch_lobby())
+  lobby_changed()
   notify(K.ch_player(A.pid))
 end
 -- Players whose tabs are gone do not get matched.

@@ -2,7 +2,9 @@
 -- (game/reads.py, RoomSnapshot), in one round trip. {} if the room is gone.
 local room = hash(K.room(A.code))
 if next(room) == nil then return cjson.encode({}) end
-local players = redis.call('ZRANGE', K.players(A.code), 0, -1)
+local players, seats = {}, {}
+local flat = redis.call('ZRANGE', K.players(A.code), 0, -1, 'WITHSCORES')
+for i = 1, #flat, 2 do players[#players + 1] = flat[i]; seats[flat[i]] = tonumber(flat[i + 1]) end
 local spectators = redis.call('ZRANGE', K.spectators(A.code), 0, A.spectators_shown - 1)
 local names, presence, presence_changes_in_ms = {}, {}, false
 for _, list in ipairs({players, spectators}) do
@@ -21,7 +23,7 @@ for _, pid in ipairs(players) do
   end
 end
 return cjson.encode({
-  room = room, players = players, spectators = spectators,
+  room = room, players = players, seats = seats, spectators = spectators,
   spectator_count = redis.call('ZCARD', K.spectators(A.code)),
   scores = hash(K.scores(A.code)), presses = hash(K.presses(A.code)), names = names, presence = presence,
   presence_changes_in_ms = presence_changes_in_ms, now = NOW,

@@ -1,5 +1,5 @@
 -- Create a room (A.code, chosen by the caller) with the creator as host.
-local e = require_name(A.pid)
+local e = require_name(A.pid) or require_present(A.pid)
 if e then return e end
 if redis.call('EXISTS', K.room(A.code)) == 1 then return fail(503, 'code collision') end
 leave_queue(A.pid)

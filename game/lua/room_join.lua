@@ -1,11 +1,14 @@
 -- Join a room as a player or a spectator; joining leaves the queue and any
 -- other room, so nobody is ever in two places at once.
-local e = require_name(A.pid)
+local e = require_name(A.pid) or require_present(A.pid)
 if e then return e end
 if redis.call('EXISTS', K.room(A.code)) == 0 then
   return fail(404, 'There is no room with that code.')
 end
-if redis.call('SISMEMBER', K.kicked(A.code), A.pid) == 1 then
+-- Kicked: this player, or a player named since a kick from the same network (room_kick.lua).
+local kicked_addr = redis.call('HGET', K.kicked(A.code), 'addr:' .. A.addr)
+local named = tonumber(redis.call('HGET', K.player(A.pid), 'created') or '0')
+if redis.call('HEXISTS', K.kicked(A.code), A.pid) == 1 or (kicked_addr and named >= tonumber(kicked_addr)) then
   return fail(403, 'The host removed you from this room.')
 end
 local current = player_room(A.pid)
@@ -30,7 +33,7 @@ if current and current ~= A.code then leave_room(A.pid, current) end
 if seated and room_field(A.code, 'host') == A.pid then
   -- A host who steps down to watch hands the room over.
   redis.call('ZREM', K.players(A.code), A.pid)
-  redis.call('HSET', K.room(A.code), 'host', redis.call('ZRANGE', K.players(A.code), 0, 0)[1] or '')
+  redis.call('HSET', K.room(A.code), 'host', online_player(A.code))
 end
 seat(A.pid, A.code, A.role)
 return finish({ok = true, room = A.code})

@@ -13,11 +13,11 @@ from typing import Any
 
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, Response, abort, g, request
-from werkzeug.exceptions import TooManyRequests
 
 from game import rules
 from game.names import clean_name, name_key
 from game.store import GameError
+from game.web import limits
 from game.web.context import services
 from game.web.identity import require_player
 from game.web.timing import accepted_stamp
@@ -36,16 +36,6 @@ def accepted(result: dict[str, Any]) -> dict[str, Any]:
     """A script's result, its moment of acceptance kept for `done`."""
     g.accepted_ms = result.get("accepted_ms")
     return result
-
-
-@bp.before_request
-async def limit_rate() -> None:
-    """Per-player rate limit, counted in Redis so every process shares it."""
-    svc = services()
-    limit, seconds = svc.settings.rate_limit
-    verdict = await svc.store.run("rate_limit", pid=require_player(), limit=limit, window_ms=seconds * 1000)
-    if verdict.get("limited"):
-        raise TooManyRequests("Too many commands: slow down a little.", retry_after=max(1, -(-verdict["retry_ms"] // 1000)))
 
 
 @bp.before_request
@@ -141,7 +131,8 @@ async def set_name() -> Response | DatastarResponse:
     if name is None:
         return DatastarResponse(SSE.patch_signals({"nameError": problem}))
     try:
-        accepted(await services().store.run("set_name", pid=pid, name=name, key=name_key(name)))
+        accepted(await services().store.run("set_name", pid=pid, name=name, key=name_key(name),
+                                            addr=limits.address_tag()))
     except GameError as err:  # taken in the meantime
         return DatastarResponse(SSE.patch_signals({"nameError": err.message}))
     return done()
@@ -166,6 +157,7 @@ async def queue_leave() -> Response:
 async def create_room() -> Response:
     pid = require_player()
     public = field(body(), "public", bool, True)
+    await limits.check_new_room(pid)
     await run_with_new_code("room_create", pid=pid, public=public)
     return done()
 
@@ -183,10 +175,11 @@ async def join_by_code() -> Response | DatastarResponse:
     pid = require_player()
     code = rules.room_code(field(body(), "code", str, ""))
     role = join_role()
+    await limits.check_room_link()  # the answer tells whether a room exists
     if code is None:
         return DatastarResponse(SSE.patch_signals({"codeError": "A room code has 5 letters or digits."}))
     try:
-        await services().store.run("room_join", pid=pid, code=code, role=role)
+        await services().store.run("room_join", pid=pid, code=code, role=role, addr=limits.address_tag())
     except GameError as err:
         return DatastarResponse(SSE.patch_signals({"codeError": err.message}))
     return DatastarResponse(SSE.patch_signals({"codeError": "", "code": ""}))
@@ -198,7 +191,7 @@ async def join_by_code() -> Response | DatastarResponse:
 @bp.post("/rooms/<code>/join")
 async def join_room(code: str) -> Response:
     pid = require_player()
-    await run("room_join", pid=pid, code=room_code(code), role=join_role())
+    await run("room_join", pid=pid, code=room_code(code), role=join_role(), addr=limits.address_tag())
     return done()
 
 
@@ -211,10 +204,10 @@ async def leave_room(code: str) -> Response:
 @bp.post("/rooms/<code>/kick")
 async def kick(code: str) -> Response:
     pid = require_player()
-    target = field(body(), "player", str)
-    if len(target) != 22:
+    seat = field(body(), "seat", int)
+    if not 0 < seat < 2**31:
         abort(404, "That player is not in this room.")
-    await run("room_kick", pid=pid, code=room_code(code), target=target)
+    await run("room_kick", pid=pid, code=room_code(code), seat=seat)
     return done()
 
 
@@ -236,6 +229,16 @@ async def start(code: str) -> Response:
     code = room_code(code)
     result = await run("match_start", pid=pid, code=code, delay_ms=svc.timers.secret_delay_ms())
     svc.timers.follow(code, result)
+    return done()
+
+
+@bp.post("/rooms/<code>/seen")
+async def seen(code: str) -> Response:
+    """The player's page shows "get ready": the answer to the round-trip probe (seen.lua)."""
+    round_id = field(body(), "round_id", str)
+    if len(round_id) > rules.MAX_ROUND_ID:
+        abort(409, "That round is over.")
+    await run("seen", pid=require_player(), code=room_code(code), round_id=round_id)
     return done()
 
 

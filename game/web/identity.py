@@ -27,13 +27,14 @@ class SessionCookie(SecureCookieSessionInterface):
         return session.modified or (session.permanent and request.blueprint == "pages")
 
 
-def player_id(create: bool = False) -> str | None:
-    """This browser's player id; pages create one, commands and streams only read it."""
+def player_id() -> str | None:
+    """This browser's player id, if it has one."""
     pid = session.get("pid")
-    if isinstance(pid, str) and len(pid) == 22:
-        return pid
-    if not create:
-        return None
+    return pid if isinstance(pid, str) and len(pid) == 22 else None
+
+
+def mint_player() -> str:
+    """A new player id in the session cookie (pages only: see game/web/limits.py `player_or_new`)."""
     session.permanent = True
     session["pid"] = pid = secrets.token_urlsafe(16)
     return pid

@@ -11,16 +11,15 @@ from quart import Blueprint, render_template, request, url_for
 
 from game.reads import load_view
 from game.rules import room_code
+from game.web import limits
 from game.web.context import services
-from game.web.identity import player_id
 from game.web.screens import render_view
 
 bp = Blueprint("pages", __name__)
 
 
 async def game_page(invite: str | None = None) -> str:
-    pid = player_id(create=True)
-    assert pid is not None
+    pid = await limits.player_or_new()
     svc = services()
     view = await load_view(svc.store, svc.settings, pid, invite)
     stream_url = url_for("streams.stream", invite=invite) if invite else url_for("streams.stream")
@@ -34,5 +33,8 @@ async def index() -> str:
 
 @bp.get("/r/<code>")
 async def invite(code: str) -> str:
-    """A shareable room link: the lobby shows an invitation to this room."""
+    """A shareable room link: the lobby shows an invitation to this room. Opening
+    one tells whether a room exists, so links are limited per address (codes
+    cannot be probed)."""
+    await limits.check_room_link()
     return await game_page(room_code(code))

@@ -6,23 +6,28 @@ would run the app's context processors (a sync one goes to a thread pool, per
 render) and render asynchronously; a screen needs neither: everything it
 shows is in the view's context.
 
-A stream sends a screen as one SSE event. The HTML goes on one line:
-datastar-py frames each line as a `data:` line of its own, and a room screen
-has about eighty of them. A view shared by many viewers (everyone watching a
-room) is rendered and framed once: this module holds the only render cache.
+A view is made of parts (game/views.py). A stream that shows a new screen
+sends it whole; after that, only the parts that changed, each as one
+`datastar-patch-elements` event that Datastar morphs in by the part's id. A
+shared part (the lobby's board, a room as spectators see it) is rendered and
+framed once per snapshot for every tab: this module holds the only render cache.
+The HTML goes on one line: datastar-py frames each line as a `data:` line of
+its own, and a room screen has about eighty of them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from datastar_py.sse import ServerSentEventGenerator as SSE
+from markupsafe import Markup
 
-from game.views import Context, View
+from game.views import Context, Part, View
 
 SCREENS = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).resolve().parents[2] / "templates" / "screens"),
@@ -38,20 +43,56 @@ def render_screen(screen: str, context: dict[str, Any] | None = None) -> str:
 
 
 def render_view(view: View, base_url: str) -> str:
-    """A view's HTML, as the page shows it before its stream opens."""
-    return _render(view.screen, view.context, base_url)
+    """A view's whole HTML (#view), as a page shows it before its stream opens."""
+    return _whole(view, [_html(part, base_url) for part in view.parts])
 
 
-def view_event(view: View, base_url: str) -> str:
-    """A view as one `datastar-patch-elements` event."""
-    if view.shared:
-        return _shared_event(view.screen, view.context, base_url)
-    return _event(view.screen, view.context, base_url)
+@dataclass
+class Sent:
+    """What one stream has sent: the screen, and the HTML of each of its parts."""
+
+    screen: str = ""
+    parts: dict[str, str] = field(default_factory=dict)
 
 
-def _render(screen: str, context: Context, base_url: str) -> str:
+def updates(view: View, base_url: str, sent: Sent) -> list[str]:
+    """The events that bring a tab showing `sent` to `view` (none if nothing changed)."""
+    htmls = {part.id: _html(part, base_url) for part in view.parts}
+    if view.screen != sent.screen:
+        sent.screen, sent.parts = view.screen, {}
+        if len(view.parts) > 1:  # a new screen of several parts goes whole
+            sent.parts = htmls
+            return [_event(_whole(view, list(htmls.values())))]
+    events = []
+    for part in view.parts:
+        html = htmls[part.id]
+        if sent.parts.get(part.id) != html:
+            sent.parts[part.id] = html
+            events.append(_shared_event(part.template, part.context, base_url) if part.shared else _event(html))
+    return events
+
+
+def _whole(view: View, htmls: list[str]) -> str:
+    if len(view.parts) == 1:
+        return htmls[0]  # the part is the whole screen (#view)
+    shell = render_screen(view.screen, {"parts": {p.id: Markup(h) for p, h in zip(view.parts, htmls)}})
+    return shell.replace("\n", " ")
+
+
+def _html(part: Part, base_url: str) -> str:
+    if part.shared:
+        return _shared_html(part.template, part.context, base_url)
+    return _render(part.template, part.context, base_url)
+
+
+def _render(template: str, context: Context, base_url: str) -> str:
     values = {name: getattr(context, name) for name in _field_names(type(context))}
-    return render_screen(screen, {**values, "base_url": base_url})
+    # Newlines between tags are only whitespace to HTML (screens have no <pre>).
+    return render_screen(template, {**values, "base_url": base_url}).replace("\n", " ")
+
+
+def _event(html: str) -> str:
+    return SSE.patch_elements(html)
 
 
 @functools.cache
@@ -59,12 +100,13 @@ def _field_names(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(kind))
 
 
-def _event(screen: str, context: Context, base_url: str) -> str:
-    # Newlines between tags are only whitespace to HTML (screens have no <pre>).
-    return SSE.patch_elements(_render(screen, context, base_url).replace("\n", " "))
+# Keyed by the context object itself (hashed by identity): one render per
+# shared part and base URL, however many tabs show it.
+@functools.lru_cache(maxsize=64)
+def _shared_html(template: str, context: Context, base_url: str) -> str:
+    return _render(template, context, base_url)
 
 
 @functools.lru_cache(maxsize=64)
-def _shared_event(screen: str, context: Context, base_url: str) -> str:
-    """Keyed by the context object itself: one render per shared view and base URL."""
-    return _event(screen, context, base_url)
+def _shared_event(template: str, context: Context, base_url: str) -> str:
+    return _event(_shared_html(template, context, base_url))

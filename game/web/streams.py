@@ -26,9 +26,10 @@ from game.relay import Mailbox
 from game.rules import room_code
 from game.services import Services
 from game.web.compression import compress
+from game.web import limits
 from game.web.context import services
 from game.web.identity import require_player
-from game.web.screens import render_screen, view_event
+from game.web.screens import Sent, render_screen, updates
 from game.web.transport import Client, client
 
 bp = Blueprint("streams", __name__)
@@ -47,8 +48,10 @@ async def stream() -> DatastarResponse:
         # This tab's stream was closed for a newer tab: 204 stops Datastar's retries.
         return DatastarResponse(status=204)
     invite = room_code(request.args.get("invite", ""))
+    if invite:
+        await limits.check_room_link()  # the invitation shows whether the room exists
     app: Quart = current_app._get_current_object()  # type: ignore[attr-defined]
-    events = player_stream(app, services(), client(), pid, invite, request.host_url)
+    events = player_stream(app, services(), client(), pid, limits.address_tag(), invite, request.host_url)
     body, headers = compress(events, request.headers.get("Accept-Encoding", ""))
     response = DatastarResponse(body)
     response.headers.update(headers)
@@ -57,27 +60,27 @@ async def stream() -> DatastarResponse:
 
 
 async def player_stream(
-    app: Quart, svc: Services, link: Client, pid: str, invite: str | None, base_url: str
+    app: Quart, svc: Services, link: Client, pid: str, addr: str, invite: str | None, base_url: str
 ) -> AsyncIterator[str]:
     # Not wrapped in stream_with_context, which leaves the inner generator
     # suspended when the response is closed: `aclosing` closes it at once, so
     # its `finally` (presence) runs now, not when the garbage collector runs.
-    async with app.app_context(), aclosing(_player_events(svc, link, pid, invite, base_url)) as events:
+    async with app.app_context(), aclosing(_player_events(svc, link, pid, addr, invite, base_url)) as events:
         async for event in events:
             yield event
 
 
 async def _player_events(
-    svc: Services, link: Client, pid: str, invite: str | None, base_url: str
+    svc: Services, link: Client, pid: str, addr: str, invite: str | None, base_url: str
 ) -> AsyncIterator[str]:
     stream_id = secrets.token_urlsafe(9)
     mailbox = Mailbox(stream_id, svc.store.keys.player_channel(pid))
     link.on_gone(mailbox.notify)  # wake up, see the client is gone, end
     heartbeat = svc.settings.heartbeat_s
     try:
-        await svc.presence.connect(pid, stream_id)
+        await svc.presence.connect(pid, stream_id, addr)
         yield LIVE  # the page's connection indicator (a retry fires no other event)
-        sent, go_marked, own = "", None, None
+        sent, noted, own = Sent(), None, None
         next_beat = time.monotonic() + heartbeat
         fresh_after = time.monotonic()
         while link.alive:
@@ -95,14 +98,12 @@ async def _player_events(
                 continue
             if view.deadline:
                 svc.timers.ensure(view.deadline)
-            event = view_event(view, base_url)
-            if event != sent:
-                sent = event
+            for event in updates(view, base_url, sent):  # only what changed
                 yield event
-            if view.go_round and view.go_round != go_marked:
-                # GO has been handed to this player's connection: the buzz cap starts now.
-                go_marked = view.go_round
-                svc.go_receipts.delivered(*view.go_round, pid)
+            if view.receipt and view.receipt != noted:
+                # "Get ready" or GO has been handed to this player's connection.
+                noted = view.receipt
+                svc.receipts.delivered(*view.receipt, pid)
             look_again = None if view.wake_in_ms is None else time.monotonic() + view.wake_in_ms / 1000 + 0.05
             while link.alive:
                 timeout = min(next_beat, look_again or next_beat) - time.monotonic()

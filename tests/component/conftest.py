@@ -25,8 +25,11 @@ PAGE_HTML = """<!doctype html>
   <meta charset="utf-8">
   <title>buzzer test</title>
   <script>
-    // Collect every buzz that reaches the document, with how it got there.
+    // Collect every buzz that reaches the document, with how it got there,
+    // and every "get ready" it announced (the page answers the server's probe).
     window.__buzzes = [];
+    window.__readies = [];
+    document.addEventListener('ready', (e) => window.__readies.push({...e.detail, composed: e.composed}));
     document.addEventListener('buzz', (e) => {
       window.__buzzes.push({
         ...e.detail,

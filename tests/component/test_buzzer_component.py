@@ -364,3 +364,13 @@ def test_measured_ms_matches_elapsed_time(page, delay):
     assert ev["early"] is False and ev["roundId"] == "timed"
     assert ev["ms"] >= delay
     assert abs(ev["ms"] - result["elapsed"]) <= 2, result
+
+
+def test_get_ready_is_announced_once_per_round(page):
+    """The page answers "get ready" at once (the server times the round trip from it)."""
+    set_attrs(page, phase="ready", round_id="r30")
+    set_attrs(page, phase="ready", round_id="r30")  # a morph sending the same again
+    set_attrs(page, phase="go", round_id="r30")
+    set_attrs(page, phase="ready", round_id="r31")
+    readies = page.evaluate("window.__readies")
+    assert readies == [{"roundId": "r30", "composed": True}, {"roundId": "r31", "composed": True}]

@@ -33,9 +33,14 @@ def source_text(page_html: str) -> str:
     return htmllib.unescape(re.sub(r"<[^>]+>", "", page_html))
 
 
+def the_apps_own(key: str) -> bool:
+    """The app processes' leases (renewed at any moment) and the request counters every request makes."""
+    return key == KEYS.procs() or bool(KEYS.parse("proc_streams", key)) or key.startswith(KEYS.limit(""))
+
+
 async def only_tutorial_keys(redis) -> list[str]:  # type: ignore[no-untyped-def]
-    """The keys the tutorial left (the app processes' own leases aside: they renew at any moment)."""
-    keys = [k for k in await redis.keys("*") if k != KEYS.procs() and not KEYS.parse("proc_streams", k)]
+    """The keys the tutorial left."""
+    keys = [k for k in await redis.keys("*") if not the_apps_own(k)]
     assert all(k.startswith(PREFIX) for k in keys), keys
     for key in keys:
         assert 0 < await redis.ttl(key) <= 3600, key  # the demo's keys expire
@@ -133,7 +138,7 @@ async def test_ch3_names_are_checked_as_you_type_and_again_on_submit_storing_not
     assert submit[1][0] == "datastar-patch-elements"
     assert view_text(submit[1][1]) == "Welcome, <b>Zoë</b> K : the server accepted that name."
     assert "&lt;b&gt;Zoë&lt;/b&gt; K" in submit[1][1]  # a name is text, never markup
-    assert set(await redis.keys()) <= {KEYS.procs()}  # nothing but the server processes' own leases
+    assert not [k for k in await redis.keys() if not the_apps_own(k)]  # nothing stored
 
 
 async def test_ch3_a_submit_without_the_page_is_refused_by_the_app(server, players):
@@ -215,7 +220,17 @@ async def test_ch5_commands_answer_204_and_each_tab_gets_its_own_view(server, pl
     assert (await bob.post("/tutorial/5/leave")).status_code == 204
     await ann.wait_for(lambda t: "Bob" not in t and "In the room (1/8)" in t)
     await bob.wait_for(lambda t: "Join the room" in t)
-    assert sorted(await only_tutorial_keys(redis)) == [PREFIX + "room:names", PREFIX + "room:taps"]
+    assert sorted(await only_tutorial_keys(redis)) == [PREFIX + "room:names", PREFIX + "room:open", PREFIX + "room:taps"]
+
+
+async def test_ch5_closing_the_rooms_page_leaves_the_room(redis_url, players, redis):
+    """Nobody holds a seat unseen: a stream that ends (found at its next heartbeat
+    at the latest, short here) takes its member out."""
+    with start_server({**FAST_GAME, "REDIS_URL": redis_url, "HEARTBEAT_S": "0.3"}, free_port()) as srv:
+        ann, bob = await in_room5(srv, players, "Ann", "Bob")
+        await bob.wait_for(lambda t: "In the room (2/8)" in t)
+        await ann.stop_stream()
+        await bob.wait_for(lambda t: "In the room (1/8)" in t and "Ann" not in t)
 
 
 async def test_ch5_a_disabled_button_is_no_permission_the_server_checks(server, players, redis):
@@ -236,6 +251,11 @@ async def test_ch5_a_disabled_button_is_no_permission_the_server_checks(server, 
 
 async def test_ch5_the_room_holds_eight_and_the_ninth_is_told(server, players, redis):
     crowd = [await visitor(server, players, 5) for _ in range(9)]
+    unseen = await crowd[0].post("/tutorial/5/join", {"name": "Ghost"})  # a join with the room's page closed
+    assert "Open the room" in unseen.text and not await redis.hlen(PREFIX + "room:names")
+    for p in crowd:
+        await p.start_stream("/tutorial/5/stream")
+        await p.wait_for(lambda t: "In the room" in t)
     answers = await asyncio.gather(*(p.post("/tutorial/5/join", {"name": f"P{i}"}) for i, p in enumerate(crowd)))
     assert sorted(a.status_code for a in answers) == [200] + [204] * 8
     [full] = [a for a in answers if a.status_code == 200]
