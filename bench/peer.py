@@ -127,9 +127,9 @@ async def command(request: Request) -> Response:
         elif verb == "leave":
             result = await g.store.run("room_leave", pid=pid, code=code)
         elif verb == "settings":
-            result = await g.store.run("room_settings", pid=pid, code=code, rounds=int(body["rounds"]))
+            result = await g.store.run("room_settings", pid=pid, code=code, rounds=int(body["rounds"]), decoys=None)
         elif verb == "start":
-            result = await g.store.run("match_start", pid=pid, code=code, delay_ms=g.timers.secret_delay_ms())
+            result = await g.store.run("match_start", pid=pid, code=code, plan=g.timers.round_plan())
             g.timers.follow(code, result)
         elif verb == "seen":
             result = await g.store.run("seen", pid=pid, code=code, round_id=str(body["round_id"]))

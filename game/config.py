@@ -42,6 +42,10 @@ class Settings:
     reaction_tolerance_ms: int = 50  # slack on the server's own elapsed-time cap
     rtt_slack_ms: int = 80  # slack on the lower bound: elapsed time less the player's round trip
     rtt_cap_ms: int = 500  # the most round-trip time a claim is granted (also with none measured)
+    decoy_share: float = 0.35  # with decoys on: the share of rounds that show a decoy ("NO!") first
+    decoy_ms: int = 900  # how long a decoy shows
+    decoy_then_go: float = 0.6  # the share of decoy rounds in which GO still comes afterwards
+    fastest_kept: int = 10  # today's fastest: entries kept (and shown)
     heartbeat_s: float = 15.0
     send_timeout_s: float = 10.0  # a stream whose client takes no data for this long is dropped
     reconnect_grace_ms: int = 10000  # "reconnecting" before a player counts as gone
@@ -94,6 +98,7 @@ def load_settings(**overrides: object) -> Settings:
         "default_rounds": _int("DEFAULT_ROUNDS", 5),
         "ready_min_ms": _int("READY_MIN_MS", 1500),
         "ready_max_ms": _int("READY_MAX_MS", 4000),
+        "decoy_ms": _int("DECOY_MS", 900),
         "round_timeout_ms": _int("ROUND_TIMEOUT_MS", 3000),
         "results_pause_ms": _int("RESULTS_PAUSE_MS", 4000),
         "human_floor_ms": _int("HUMAN_FLOOR_MS", 100),

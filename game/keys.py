@@ -30,6 +30,10 @@ TEMPLATES: dict[str, str] = {
     "presses": "room:{}:presses",  # hash: presses and results of the current round; ROOM_TTL_S
     "scores": "room:{}:scores",  # hash: player id -> match points; ROOM_TTL_S
     "kicked": "room:{}:kicked",  # hash: player id, or "addr:<tag>" -> when kicked (ms); ROOM_TTL_S
+    "stats": "room:{}:stats",  # hash: "<n|sum|best|early|name>:<player id>" for this match; ROOM_TTL_S
+    "quick": "rooms:quick",  # zset: code -> created (ms), the open quick-play rooms; entries leave with their room
+    "fastest": "fastest:{}",  # zset: player id -> best ms on that UTC day (days since 1970); two days
+    "fastest_names": "fastest:{}:names",  # hash: player id -> name, beside it; two days
     "ch_lobby": "ch:lobby",
     "ch_room": "ch:room:{}",
     "ch_player": "ch:player:{}",
@@ -37,7 +41,7 @@ TEMPLATES: dict[str, str] = {
     "tutorial": "tut:{}",  # the tutorial's own demo keys and channels (tutorial/); an hour
 }
 
-ROOM_KEYS = ("room", "players", "spectators", "presses", "scores", "kicked")
+ROOM_KEYS = ("room", "players", "spectators", "presses", "scores", "kicked", "stats")
 
 
 class Keys:
@@ -91,6 +95,15 @@ class Keys:
 
     def scores(self, code: str) -> str:
         return self._key("scores", code)
+
+    def stats(self, code: str) -> str:
+        return self._key("stats", code)
+
+    def quick(self) -> str:
+        return self._key("quick")
+
+    def fastest(self, day: int) -> str:
+        return self._key("fastest", str(day))
 
     def room_keys(self, code: str) -> list[str]:
         return [self._key(name, code) for name in ROOM_KEYS]

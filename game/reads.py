@@ -69,7 +69,7 @@ async def read_room(store: Store, code: str) -> RoomSnapshot | None:
         room=dict(found["room"]), players=list(found["players"]), seats=dict(found["seats"]),
         spectators=list(found["spectators"]),
         spectator_count=found["spectator_count"], scores=dict(found["scores"]), presses=dict(found["presses"]),
-        names=dict(found["names"]), presence=dict(found["presence"]),
+        stats=dict(found["stats"]), names=dict(found["names"]), presence=dict(found["presence"]),
         presence_changes_in_ms=found["presence_changes_in_ms"] or None, taken_ms=found["now"],
     )
 
@@ -80,6 +80,7 @@ async def read_lobby(store: Store, invite: str | None) -> LobbySnapshot:
         online=found["online"], queue_len=found["queue_len"],
         rooms=[_card(room) for room in found["rooms"] or ()],
         invited=_card(found["invited"]) if found["invited"] else None,
+        fastest=[(name, int(ms)) for name, ms in found["fastest"] or ()],
     )
 
 
@@ -114,6 +115,6 @@ async def load_view(
     if code := own.record.get("room"):
         room = await snapshots.get(f"room:{code}", fresh_after, lambda: read_room(store, code))
         if room:
-            return views.room_view(room, pid, settings, mine | {k.room_channel(code)})
+            return views.room_view(room, own, pid, settings, mine | {k.room_channel(code)})
     lobby = await snapshots.get(f"lobby:{invite or ''}", fresh_after, lambda: read_lobby(store, invite))
     return views.lobby_view(lobby, own, invite, mine | {k.lobby_channel()})

@@ -66,6 +66,7 @@ class Relay:
         self._home = home_channel
         self._mailboxes: dict[str, set[Mailbox]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
+        self._sending = asyncio.Lock()  # one command on the wire at a time
 
     async def start(self) -> None:
         await self._pubsub.subscribe(self._home)
@@ -90,7 +91,8 @@ class Relay:
             first = not self._mailboxes[channel]
             self._mailboxes[channel].add(mailbox)
             if first:
-                await asyncio.shield(self._pubsub.subscribe(channel))  # see `_unwatch`
+                self._pubsub.channels[channel] = None  # a reconnect resubscribes every channel listed here
+                await self._send("SUBSCRIBE", channel)
         await self._unwatch(mailbox, removed)
 
     async def drop(self, mailbox: Mailbox) -> None:
@@ -105,11 +107,26 @@ class Relay:
             mailboxes.discard(mailbox)
             if not mailboxes:
                 del self._mailboxes[channel]
-                with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
-                    # Shielded: cancelled mid-command (its client left), redis-py
-                    # would drop the connection every stream of the process shares,
-                    # and the other streams' commands on it would fail meanwhile.
-                    await asyncio.shield(self._pubsub.unsubscribe(channel))
+                self._pubsub.channels.pop(channel, None)
+                await self._send("UNSUBSCRIBE", channel)
+
+    async def _send(self, *command: str) -> None:
+        """Send a (un)subscription on the shared connection, and nothing more.
+
+        Only the listener reads from the connection, and only the listener
+        reconnects it (redis-py then resubscribes every listed channel): a
+        stream that sent through redis-py's PubSub commands would reconnect it
+        on an error too, and two coroutines reconnecting one connection at once
+        break it ("read() called while another coroutine is already waiting").
+        While the connection is down, nothing is sent: the reconnect covers it.
+        Shielded: a stream cancelled mid-send (its client left) must not leave
+        a half-written command on the connection every stream shares."""
+        connection = self._pubsub.connection
+        if connection is None or not connection.is_connected:
+            return
+        async with self._sending:
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
+                await asyncio.shield(connection.send_command(*command, check_health=False))
 
     def deliver(self, channel: str, data: str) -> None:
         """A message arrived on `channel`: wake the mailboxes watching it."""

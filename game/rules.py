@@ -17,7 +17,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 5
 ROOM_CODE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 
-IN_MATCH = ("ready", "go", "results")  # the phases of a match under way (then "final", or back to "lobby")
+IN_MATCH = ("ready", "decoy", "go", "results")  # the phases of a match under way (then "final", or back to "lobby")
 ROLES = ("player", "spectator")
 
 MAX_CLAIM_MS = 60_000  # the longest reaction a buzz may claim

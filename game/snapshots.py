@@ -28,6 +28,7 @@ class RoomSnapshot:
     spectator_count: int
     scores: dict[str, str]
     presses: dict[str, str]
+    stats: dict[str, str]  # this match's record: "<n|sum|best|early|name>:<player id>"
     names: dict[str, str | None]
     presence: dict[str, str]  # player id -> online, reconnecting, gone
     presence_changes_in_ms: int | None  # when a reconnecting player counts as gone
@@ -53,3 +54,4 @@ class LobbySnapshot:
     queue_len: int
     rooms: list[RoomCard]
     invited: RoomCard | None
+    fastest: list[tuple[str, int]]  # today's fastest: (name, ms), best first

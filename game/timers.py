@@ -41,6 +41,18 @@ class Timers:
         s = self.settings
         return s.ready_min_ms + secrets.randbelow(s.ready_max_ms - s.ready_min_ms + 1)
 
+    def round_plan(self) -> dict[str, object]:
+        """A round's secret plan (start_round in common.lua): the delay before GO
+        or a decoy; whether a decoy comes first (if the room has decoys on), and
+        whether GO follows it, after another secret delay."""
+        s = self.settings
+        return {
+            "delay_ms": self.secret_delay_ms(),
+            "decoy": secrets.randbelow(1000) < s.decoy_share * 1000,
+            "then_go": secrets.randbelow(1000) < s.decoy_then_go * 1000,
+            "go_after_ms": self.secret_delay_ms(),
+        }
+
     def ensure(self, deadline: Deadline) -> None:
         """Fire `advance` for this room phase when it is due, once per process."""
         key = (deadline.code, deadline.round_id, deadline.phase)
@@ -55,7 +67,7 @@ class Timers:
                 await asyncio.sleep(max(wait_ms, 0) / 1000)
                 result = await self.store.run(
                     "advance", code=deadline.code, round_id=deadline.round_id, phase=deadline.phase,
-                    delay_ms=self.secret_delay_ms(),
+                    plan=self.round_plan(),
                 )
                 if "wait_ms" not in result:  # not due yet by Redis's clock: wait the rest
                     break

@@ -24,8 +24,7 @@ from game.snapshots import LobbySnapshot, PlayerState, RoomCard, RoomSnapshot
 from game.rules import IN_MATCH
 from game.timers import Deadline
 
-DEADLINE_FIELD = {"ready": "go_at", "go": "ends_at", "results": "next_at"}  # the room field each phase ends at
-BUZZER_PHASE = {"ready": "ready", "go": "go", "results": "done"}  # the room's phase as the buzzer shows it
+BUZZER_PHASE = {"ready": "ready", "decoy": "decoy", "go": "go", "results": "done"}  # as the buzzer shows it
 
 
 # Views are built for every viewer on every change: plain slotted classes (a
@@ -44,11 +43,43 @@ class Member:
     result: str = ""  # this round: "213 ms", "false start", "no press", "pressed"
     rank: int | None = None
     points: int = 0
+    pressed: bool = False  # this round, whatever the result
+
+
+@dataclass(slots=True)
+class RoundResult:
+    """One bar of a round's results: every time on one scale, the fastest first."""
+
+    member: Member
+    text: str  # "213 ms", "false start", "no press"
+    bar: int  # the bar's length, percent of the scale (0 for no valid time)
+    personal_best: bool
+
+
+@dataclass(slots=True)
+class FinalRow:
+    """A line of a match's record: everyone who played it, those who left too."""
+
+    rank: int
+    name: str
+    score: int
+    best: int | None  # ms
+    average: int | None
+    false_starts: int
+    left: bool
+    you: bool
 
 
 @dataclass(slots=True, eq=False)
 class NameContext:
     """The first screen: pick a name."""
+
+
+@dataclass(slots=True, eq=False)
+class GoneContext:
+    """A room a big screen was showing is not there any more."""
+
+    code: str
 
 
 @dataclass(slots=True, eq=False)
@@ -59,6 +90,8 @@ class LobbyYouContext:
     queued: bool
     invite: str | None  # the code of the room link this page was opened with
     invited: RoomCard | None  # that room, if it exists
+    best: int | None  # the player's personal best, ms
+    kicked_from: str | None  # the room the host removed this player from (they cannot rejoin it)
 
 
 @dataclass(slots=True, eq=False)
@@ -68,24 +101,29 @@ class LobbyBoardContext:
     online: int
     queue_len: int
     rooms: list[RoomCard]
+    fastest: list[tuple[str, int]]  # today's fastest: (name, ms), best first
+    blocked: str | None  # a room this viewer cannot join (kicked from it): its entry says so
 
 
 @dataclass(slots=True, eq=False)  # hashed by identity: a shared one is rendered once
 class RoomContext:
     code: str
     public: bool
-    phase: str
+    phase: str  # lobby, ready, decoy, go, results, final
     in_match: bool
     round_no: int  # 1, 2, ... of `rounds`
     rounds: int
+    decoys: bool  # some rounds show a decoy ("NO!") before GO, or instead of it
     round_id: str  # names the current round in a buzz ("" before the first)
     buzzer_phase: str
-    players: list[Member]  # in join order
-    board: list[tuple[int, Member]]  # (rank, member) by score, high to low
+    players: list[Member]  # by score, high to low (ties in join order)
+    results: list[RoundResult]  # the round just decided, fastest first (results and final)
     winners: list[Member]  # of the round just decided
+    final: list[FinalRow]  # the match's record, by rank (final)
     spectators: list[Member]  # the first few
     spectator_count: int
     me: Member | None  # the viewer's own seat (None: watching)
+    my_best: int | None  # the viewer's personal best, ms
     is_player: bool
     is_host: bool
     host_name: str
@@ -94,7 +132,7 @@ class RoomContext:
     max_rounds: int  # the most the host may set
 
 
-Context = NameContext | LobbyYouContext | LobbyBoardContext | RoomContext
+Context = NameContext | GoneContext | LobbyYouContext | LobbyBoardContext | RoomContext
 
 
 @dataclass(slots=True)
@@ -124,46 +162,68 @@ def name_view(channels: frozenset[str]) -> View:
 
 
 def lobby_view(lobby: LobbySnapshot, own: PlayerState, invite: str | None, channels: frozenset[str]) -> View:
-    you = LobbyYouContext(name=own.record["name"], queued=own.queued, invite=invite, invited=lobby.invited)
-    board = Part("lobby-board", "lobby_board", lobby_board(lobby), shared=True)
+    record = own.record
+    kicked_from = record.get("kicked_from") or None
+    you = LobbyYouContext(
+        name=record["name"], queued=own.queued, invite=invite, invited=lobby.invited,
+        best=int(record["best"]) if record.get("best") else None, kicked_from=kicked_from,
+    )
+    board = Part("lobby-board", "lobby_board", lobby_board(lobby, kicked_from), shared=True)
     return View("lobby", [Part("lobby-you", "lobby_you", you), board], channels)
 
 
 @functools.lru_cache(maxsize=16)
-def lobby_board(lobby: LobbySnapshot) -> LobbyBoardContext:
-    """What every lobby tab shows: built once per read of the lobby."""
-    return LobbyBoardContext(online=lobby.online, queue_len=lobby.queue_len, rooms=lobby.rooms)
+def lobby_board(lobby: LobbySnapshot, blocked: str | None) -> LobbyBoardContext:
+    """What every lobby tab shows: built once per read of the lobby (and, for the
+    few players a host removed, once more with that room marked)."""
+    return LobbyBoardContext(online=lobby.online, queue_len=lobby.queue_len, rooms=lobby.rooms,
+                             fastest=lobby.fastest, blocked=blocked)
 
 
-def room_view(snap: RoomSnapshot, pid: str, settings: Settings, channels: frozenset[str]) -> View:
+def room_view(snap: RoomSnapshot, own: PlayerState, pid: str, settings: Settings,
+              channels: frozenset[str]) -> View:
     """The room as this player sees it; anyone without a seat gets the shared spectators' view."""
     seated = pid in snap.players or pid == snap.room.get("host")
-    context = room_context(snap, pid, settings) if seated else spectators_context(snap, settings)
-    phase, round_id = context.phase, context.round_id
-    due_field = DEADLINE_FIELD.get(phase)
-    deadline = None
-    if due_field and snap.room.get(due_field):
-        deadline = Deadline(context.code, round_id, phase, int(snap.room[due_field]) - snap.taken_ms)
+    context = room_context(snap, pid, settings, own) if seated else spectators_context(snap, settings)
     # "Get ready" and GO reaching a player bound their buzz (game/timers.py, Receipts).
-    receipt = (context.code, round_id, phase) if phase in ("ready", "go") and context.is_player else None
+    receipt = (context.code, context.round_id, context.phase) if context.phase in ("ready", "go") and context.is_player else None
     part = Part("view", "room", context, shared=not seated)
-    return View("room", [part], channels, deadline, snap.presence_changes_in_ms, receipt)
+    return View("room", [part], channels, _deadline(snap), snap.presence_changes_in_ms, receipt)
 
 
-@functools.lru_cache(maxsize=64)
+def screen_view(snap: RoomSnapshot, settings: Settings, channels: frozenset[str]) -> View:
+    """The room on a big screen: what spectators see, laid out for a TV, shared by every screen."""
+    part = Part("view", "screen", spectators_context(snap, settings), shared=True)
+    return View("screen", [part], channels, _deadline(snap), snap.presence_changes_in_ms)
+
+
+def gone_view(code: str, channels: frozenset[str]) -> View:
+    return View("gone", [Part("view", "gone", GoneContext(code))], channels)
+
+
+def _deadline(snap: RoomSnapshot) -> Deadline | None:
+    """The end of the room's current phase, if it has one, to fire (game/timers.py)."""
+    room = snap.room
+    if room["phase"] not in IN_MATCH or not room.get("due_at"):
+        return None
+    return Deadline(room["code"], room.get("round_id", ""), room["phase"], int(room["due_at"]) - snap.taken_ms)
+
+
+@functools.lru_cache(maxsize=16)
 def spectators_context(snap: RoomSnapshot, settings: Settings) -> RoomContext:
     """What everyone watching sees: built once per snapshot, however many watch."""
-    return room_context(snap, None, settings)
+    return room_context(snap, None, settings, None)
 
 
-def room_context(snap: RoomSnapshot, pid: str | None, settings: Settings) -> RoomContext:
+def room_context(snap: RoomSnapshot, pid: str | None, settings: Settings, own: PlayerState | None) -> RoomContext:
     """The room as `pid` sees it (None: anyone without a seat)."""
     room, phase = snap.room, snap.room["phase"]
     host = room.get("host", "")
     showing_results = phase in ("results", "final")
-    players = [_member(snap, member, pid, host, showing_results) for member in snap.players]
-    by_score = sorted(players, key=lambda m: -m.score)
-    me = next((m for m in players if m.you), None)
+    seated = [_member(snap, member, pid, host, showing_results) for member in snap.players]
+    players = sorted(seated, key=lambda m: -m.score)  # stable: ties stay in join order
+    me = next((m for m in seated if m.you), None)
+    results = _results(snap, seated) if showing_results and room.get("round_id") else []
     return RoomContext(
         code=room["code"],
         public=room.get("public") == "1",
@@ -171,14 +231,17 @@ def room_context(snap: RoomSnapshot, pid: str | None, settings: Settings) -> Roo
         in_match=phase in IN_MATCH,
         round_no=int(room.get("round", 0)),
         rounds=int(room.get("rounds", settings.default_rounds)),
+        decoys=room.get("decoys") == "1",
         round_id=room.get("round_id", ""),
         buzzer_phase=BUZZER_PHASE.get(phase, "idle"),
         players=players,
-        board=list(zip(_ranks([m.score for m in by_score]), by_score)),
-        winners=[m for m in players if m.rank == 1],
+        results=results,
+        winners=[r.member for r in results if r.member.rank == 1],
+        final=_final(snap, pid) if phase == "final" else [],
         spectators=[Member(pid=s, name=snap.names.get(s) or "?") for s in snap.spectators],
         spectator_count=snap.spectator_count,
         me=me,
+        my_best=int(own.record["best"]) if own and own.record.get("best") else None,
         is_player=me is not None,
         is_host=pid is not None and host == pid,
         host_name=snap.names.get(host) or "",
@@ -186,6 +249,39 @@ def room_context(snap: RoomSnapshot, pid: str | None, settings: Settings) -> Roo
         min_players=settings.room_min_players,
         max_rounds=settings.max_rounds,
     )
+
+
+def _results(snap: RoomSnapshot, seated: list[Member]) -> list[RoundResult]:
+    """Every player's time on one scale (the slowest valid time is the full bar),
+    fastest first; false starts, then those who did not press, below."""
+    times = {m.pid: int(p) for m in seated if (p := snap.presses.get(f"p:{m.pid}")) not in (None, "early")}
+    scale = max(times.values(), default=1)
+    order = sorted(seated, key=lambda m: (m.pid not in times, times.get(m.pid, 0),
+                                          snap.presses.get(f"p:{m.pid}") is None))
+    return [
+        RoundResult(member=m, text=m.result, bar=round(100 * times[m.pid] / scale) if m.pid in times else 0,
+                    personal_best=f"pb:{m.pid}" in snap.presses)
+        for m in order
+    ]
+
+
+def _final(snap: RoomSnapshot, viewer: str | None) -> list[FinalRow]:
+    """The match's record: everyone named when it started (stats), by score."""
+    stats = snap.stats
+    played = [key[5:] for key in stats if key.startswith("name:")]
+    rows = []
+    for pid in played:
+        n = int(stats.get(f"n:{pid}", 0))
+        rows.append(FinalRow(
+            rank=0, name=stats[f"name:{pid}"], score=int(snap.scores.get(pid, 0)),
+            best=int(stats[f"best:{pid}"]) if f"best:{pid}" in stats else None,
+            average=round(int(stats.get(f"sum:{pid}", 0)) / n) if n else None,
+            false_starts=int(stats.get(f"early:{pid}", 0)), left=pid not in snap.seats, you=pid == viewer,
+        ))
+    rows.sort(key=lambda r: (-r.score, r.best is None, r.best or 0))
+    for row, rank in zip(rows, _ranks([r.score for r in rows])):
+        row.rank = rank
+    return rows
 
 
 def _member(snap: RoomSnapshot, pid: str, viewer: str | None, host: str, showing_results: bool) -> Member:
@@ -204,6 +300,7 @@ def _member(snap: RoomSnapshot, pid: str, viewer: str | None, host: str, showing
         result=_result_text(press, phase) if showing_results or pid == viewer else ("pressed" if press else ""),
         rank=int(rank) if showing_results and rank is not None else None,
         points=int(presses.get(f"pts:{pid}", 0)),
+        pressed=press is not None,
     )
 
 

@@ -67,10 +67,10 @@ async def test_a_room_caps_its_spectators_and_the_queue_its_length(redis_url, re
     with pytest.raises(GameError) as full:
         await store.run("room_join", pid="c" * 22, code="ROOMS", role="spectator", addr=ADDR)
     assert full.value.status == 409 and "spectators" in full.value.message
-    await store.run("queue_join", pid="c" * 22, code="QQQQQ")
+    await store.run("queue_join", pid="c" * 22, code="QQQQQ", addr=ADDR)
     await store.run("room_leave", pid="b" * 22, code="ROOMS")
     with pytest.raises(GameError) as long_queue:
-        await store.run("queue_join", pid="b" * 22, code="QQQQQ")
+        await store.run("queue_join", pid="b" * 22, code="QQQQQ", addr=ADDR)
     assert long_queue.value.status == 503
 
 

@@ -25,8 +25,8 @@ async def test_two_players_play_a_match_to_the_final_scoreboard(server, players,
         for p in (ann, bob):
             await p.wait_for(lambda t: f"Round {round_no} of 2 · get ready" in t)
         # The secret delay never reaches the browser before GO.
-        go_at = await redis.hget(KEYS.room(code), "go_at")
-        assert all(go_at not in payload for _, payload in ann.events + bob.events)
+        due_at = await redis.hget(KEYS.room(code), "due_at")
+        assert all(due_at not in payload for _, payload in ann.events + bob.events)
         round_id = await buzzer(ann, "go")
         await buzzer(bob, "go")
         assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 180, "early": False})).status_code == 204
@@ -41,7 +41,9 @@ async def test_two_players_play_a_match_to_the_final_scoreboard(server, players,
     assert "Back to lobby" in bob.text
     assert (await bob.post(f"/rooms/{code}/leave")).status_code == 204
     await bob.wait_for(lambda t: "Hi, Bob" in t)
-    await ann.wait_for(lambda t: "Bob" not in t)
+    # The final scores are the match's record: Bob stays on it, marked, and leaves the table.
+    text = await ann.wait_for(lambda t: "2. Bob left 4 pts" in t)
+    assert "Players Player Score Last round Ann you host" in text
 
 
 async def test_each_player_sees_their_own_view(server, players):

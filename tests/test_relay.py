@@ -6,21 +6,25 @@ import contextlib
 from game.relay import Mailbox, Relay
 
 
-class QuietPubSub:
-    """A pub/sub connection that takes its time to subscribe and never delivers."""
+class QuietConnection:
+    """A pub/sub connection that takes its time to send and never delivers."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float) -> None:
         self.delay = delay
+        self.is_connected = True
         self.on_the_wire = asyncio.Event()
-        self.subscribed: list[str] = []
+        self.sent: list[tuple[str, ...]] = []
 
-    async def subscribe(self, channel: str) -> None:
+    async def send_command(self, *args: str, check_health: bool = True) -> None:
         self.on_the_wire.set()
         await asyncio.sleep(self.delay)
-        self.subscribed.append(channel)
+        self.sent.append(args)
 
-    async def unsubscribe(self, channel: str) -> None:
-        pass
+
+class QuietPubSub:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.connection = QuietConnection(delay)
+        self.channels: dict[str, None] = {}
 
 
 async def test_an_eviction_survives_a_later_ordinary_message():
@@ -37,9 +41,18 @@ async def test_a_stream_leaving_mid_subscribe_does_not_cancel_the_shared_connect
     pubsub = QuietPubSub(delay=0.05)  # a socket that takes its time
     relay = Relay(pubsub, "home")  # type: ignore[arg-type]
     leaving = asyncio.create_task(relay.watch(Mailbox("gone"), frozenset({"ch:room"})))
-    await pubsub.on_the_wire.wait()
+    await pubsub.connection.on_the_wire.wait()
     leaving.cancel()  # its client left while the command was in flight
     with contextlib.suppress(asyncio.CancelledError):
         await leaving
     await asyncio.sleep(0.1)
-    assert pubsub.subscribed == ["ch:room"]  # completed: redis-py never saw a cancelled command
+    assert pubsub.connection.sent == [("SUBSCRIBE", "ch:room")]  # completed: never cut half-way
+
+
+async def test_while_the_connection_is_down_nothing_is_sent_and_the_reconnect_resubscribes():
+    pubsub = QuietPubSub()
+    pubsub.connection.is_connected = False  # the listener is reconnecting: only it may
+    relay = Relay(pubsub, "home")  # type: ignore[arg-type]
+    await relay.watch(Mailbox("tab"), frozenset({"ch:room"}))
+    assert pubsub.connection.sent == []
+    assert "ch:room" in pubsub.channels  # redis-py resubscribes these once connected

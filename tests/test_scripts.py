@@ -43,6 +43,11 @@ async def lenient(settings: Settings, redis: Redis):
     await client.aclose()
 
 
+def plan(delay_ms: int = 0, decoy: bool = False, then_go: bool = True) -> dict[str, object]:
+    """A round's plan as game/timers.py draws it, chosen by the test."""
+    return {"delay_ms": delay_ms, "decoy": decoy, "then_go": then_go, "go_after_ms": delay_ms}
+
+
 async def room_with(store: Store, n: int) -> str:
     for i, pid in enumerate(PIDS[:n]):
         await store.run("set_name", pid=pid, name=f"P{i}", key=f"p{i}", addr=ADDR)
@@ -56,8 +61,8 @@ async def room_with(store: Store, n: int) -> str:
 async def at_go(store: Store, n: int = 2) -> str:
     """A room whose first round has just turned GO; returns the round id."""
     code = await room_with(store, n)
-    started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=0)
-    result = await store.run("advance", code=code, round_id=started["round_id"], phase="ready", delay_ms=0)
+    started = await store.run("match_start", pid=PIDS[0], code=code, plan=plan(0))
+    result = await store.run("advance", code=code, round_id=started["round_id"], phase="ready", plan=plan(0))
     assert result["phase"] == "go"
     return started["round_id"]
 
@@ -84,11 +89,11 @@ async def test_a_plausible_time_is_taken_as_measured(store):
 
 async def test_a_claim_faster_than_the_players_round_trip_allows_is_raised(store):
     code = await room_with(store, 2)
-    started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=0)
+    started = await store.run("match_start", pid=PIDS[0], code=code, plan=plan(0))
     round_id = started["round_id"]
     await store.run("delivered", pids=[PIDS[0]], code=code, round_id=round_id, phase="ready")
     await store.run("seen", pid=PIDS[0], code=code, round_id=round_id)  # answered at once: a short round trip
-    await store.run("advance", code=code, round_id=round_id, phase="ready", delay_ms=0)
+    await store.run("advance", code=code, round_id=round_id, phase="ready", plan=plan(0))
     sent = int(await store.redis.hget(store.keys.room(code), "go_started")) - 600
     await store.redis.hset(store.keys.presses(code), f"sent:{PIDS[0]}", sent)  # GO reached them 600 ms ago
     result = await store.run("buzz", pid=PIDS[0], code=code, round_id=round_id, ms=110, early=False)
@@ -129,9 +134,9 @@ async def test_two_buzzes_in_the_same_instant_are_both_counted_once(lenient):
 
 async def test_a_timed_transition_happens_once_however_often_it_fires(store):
     code = await room_with(store, 2)
-    started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=0)
+    started = await store.run("match_start", pid=PIDS[0], code=code, plan=plan(0))
     fired = await asyncio.gather(*(
-        store.run("advance", code=code, round_id=started["round_id"], phase="ready", delay_ms=0) for _ in range(10)
+        store.run("advance", code=code, round_id=started["round_id"], phase="ready", plan=plan(0)) for _ in range(10)
     ))
     assert sum(1 for f in fired if f.get("ok")) == 1
     assert all(f.get("stale") for f in fired if not f.get("ok"))
@@ -139,8 +144,8 @@ async def test_a_timed_transition_happens_once_however_often_it_fires(store):
 
 async def test_a_transition_before_its_deadline_waits(store):
     code = await room_with(store, 2)
-    started = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=5000)
-    result = await store.run("advance", code=code, round_id=started["round_id"], phase="ready", delay_ms=0)
+    started = await store.run("match_start", pid=PIDS[0], code=code, plan=plan(5000))
+    result = await store.run("advance", code=code, round_id=started["round_id"], phase="ready", plan=plan(0))
     assert 4000 < result["wait_ms"] <= 5000
     assert await store.redis.hget(store.keys.room(code), "phase") == "ready"
 
@@ -148,7 +153,7 @@ async def test_a_transition_before_its_deadline_waits(store):
 async def test_a_double_start_has_one_winner(store):
     code = await room_with(store, 2)
     outcomes = await asyncio.gather(
-        *(store.run("match_start", pid=PIDS[0], code=code, delay_ms=1000) for _ in range(5)),
+        *(store.run("match_start", pid=PIDS[0], code=code, plan=plan(1000)) for _ in range(5)),
         return_exceptions=True,
     )
     assert sum(isinstance(o, dict) for o in outcomes) == 1
@@ -160,20 +165,20 @@ async def test_the_round_ends_when_everyone_pressed_or_on_timeout(store):
     await store.run("buzz", pid=PIDS[0], code="ROOM1", round_id=round_id, ms=None, early=True)
     await store.run("buzz", pid=PIDS[1], code="ROOM1", round_id=round_id, ms=None, early=True)
     assert await store.redis.hget(store.keys.room("ROOM1"), "phase") == "go"  # one still to press
-    await store.redis.hset(store.keys.room("ROOM1"), "ends_at", 0)  # the 3 s have passed
-    result = await store.run("advance", code="ROOM1", round_id=round_id, phase="go", delay_ms=0)
+    await store.redis.hset(store.keys.room("ROOM1"), "due_at", 0)  # the 3 s have passed
+    result = await store.run("advance", code="ROOM1", round_id=round_id, phase="go", plan=plan(0))
     assert result["phase"] == "results"
     assert await store.redis.hgetall(store.keys.scores("ROOM1")) == {}  # nobody scored
 
 
 async def test_the_match_ends_after_the_last_round(store):
     code = await room_with(store, 2)
-    await store.run("room_settings", pid=PIDS[0], code=code, rounds=2)
-    result = await store.run("match_start", pid=PIDS[0], code=code, delay_ms=0)
+    await store.run("room_settings", pid=PIDS[0], code=code, rounds=2, decoys=None)
+    result = await store.run("match_start", pid=PIDS[0], code=code, plan=plan(0))
     phases = []
     while result.get("phase") != "final":
-        await store.redis.hset(store.keys.room(code), mapping={"go_at": 0, "ends_at": 0, "next_at": 0})
-        result = await store.run("advance", code=code, round_id=result["round_id"], phase=result["phase"], delay_ms=0)
+        await store.redis.hset(store.keys.room(code), "due_at", 0)  # every phase is over at once
+        result = await store.run("advance", code=code, round_id=result["round_id"], phase=result["phase"], plan=plan(0))
         phases.append(result["phase"])
     assert phases == ["go", "results", "ready", "go", "results", "final"]
 
@@ -208,14 +213,14 @@ async def test_nobody_is_in_the_queue_and_a_room_or_in_two_rooms(store):
     code = await room_with(store, 2)
     await store.run("set_name", pid=PIDS[2], name="P2", key="p2", addr=ADDR)
     await store.run("connect", pid=PIDS[2], stream="c", proc="p", addr=ADDR, lease_ms=45_000)
-    await store.run("queue_join", pid=PIDS[2], code="QROOM")
+    await store.run("queue_join", pid=PIDS[2], code="QROOM", addr=ADDR)
     await store.run("room_join", pid=PIDS[2], code=code, role="player", addr=ADDR)
     assert await store.redis.zscore(store.keys.queue(), PIDS[2]) is None
     await store.run("room_create", pid=PIDS[2], code="ROOM2", public=False)
     assert await store.redis.zscore(store.keys.players(code), PIDS[2]) is None
     assert await store.redis.hget(store.keys.player(PIDS[2]), "room") == "ROOM2"
     with pytest.raises(GameError) as refused:
-        await store.run("queue_join", pid=PIDS[2], code="QROOM")
+        await store.run("queue_join", pid=PIDS[2], code="QROOM", addr=ADDR)
     assert refused.value.status == 409
 
 

@@ -1,7 +1,7 @@
 """Who sees what in a room, from one snapshot and without a network."""
 
 from game.config import load_settings
-from game.snapshots import RoomSnapshot
+from game.snapshots import PlayerState, RoomSnapshot
 from game.views import room_view
 from game.web.screens import Sent, updates
 
@@ -9,6 +9,7 @@ PLAYERS = ["a" * 22, "b" * 22]
 SPECTATORS = ["c" * 22, "d" * 22]
 BASE = "http://127.0.0.1:8000/"
 SETTINGS = load_settings(redis_url=None, secret_key="k")
+OWN = PlayerState({"name": "Someone"}, queued=False)
 
 
 def snapshot(phase: str = "lobby", host: str | None = PLAYERS[0]) -> RoomSnapshot:
@@ -17,13 +18,13 @@ def snapshot(phase: str = "lobby", host: str | None = PLAYERS[0]) -> RoomSnapsho
     return RoomSnapshot(
         room=room if host is None else {**room, "host": host}, players=PLAYERS,
         seats={pid: seat for seat, pid in enumerate(PLAYERS, start=1)}, spectators=SPECTATORS, spectator_count=2,
-        scores={}, presses={}, names=names, presence={pid: "online" for pid in PLAYERS},
+        scores={}, presses={}, stats={}, names=names, presence={pid: "online" for pid in PLAYERS},
         presence_changes_in_ms=None, taken_ms=0,
     )
 
 
 def event(snap: RoomSnapshot, pid: str, settings=SETTINGS) -> str:
-    [sent] = updates(room_view(snap, pid, settings, frozenset({pid})), BASE, Sent())
+    [sent] = updates(room_view(snap, OWN, pid, settings, frozenset({pid})), BASE, Sent())
     return sent
 
 
@@ -51,9 +52,9 @@ def test_no_page_holds_a_player_id():
 
 def test_an_unchanged_view_sends_nothing():
     sent = Sent()
-    view = room_view(snapshot(), PLAYERS[0], SETTINGS, frozenset())
+    view = room_view(snapshot(), OWN, PLAYERS[0], SETTINGS, frozenset())
     assert len(updates(view, BASE, sent)) == 1
-    assert updates(room_view(snapshot(), PLAYERS[0], SETTINGS, frozenset()), BASE, sent) == []
+    assert updates(room_view(snapshot(), OWN, PLAYERS[0], SETTINGS, frozenset()), BASE, sent) == []
 
 
 def test_the_rounds_and_players_offered_come_from_the_settings():

@@ -1,4 +1,4 @@
--- A player's press. Before GO it is a false start. After GO the reaction time
+-- A player's press. Before GO (or on a decoy) it is a false start. After GO the reaction time
 -- measured by the browser is checked against the server's clock, from both
 -- sides: no longer than the time the server saw elapse since it sent GO to
 -- this player (plus a tolerance), and no shorter than that time less the
@@ -10,7 +10,7 @@ if redis.call('ZSCORE', K.players(A.code), A.pid) == false then
 end
 local state = redis.call('HMGET', K.room(A.code), 'phase', 'round_id', 'go_started')
 local phase, round_id = state[1], state[2]
-if round_id ~= A.round_id or (phase ~= 'ready' and phase ~= 'go') then
+if round_id ~= A.round_id or not (phase == 'ready' or phase == 'decoy' or phase == 'go') then
   return fail(409, 'That round is over.')
 end
 if redis.call('HEXISTS', K.presses(A.code), 'p:' .. A.pid) == 1 then
@@ -22,7 +22,8 @@ if phase == 'go' and not A.early then
   local elapsed = NOW - sent
   local ms = A.ms
   if ms > elapsed + A.reaction_tolerance_ms then ms = elapsed end
-  local rtt = math.min(tonumber(redis.call('HGET', K.presses(A.code), 'rtt:' .. A.pid) or A.rtt_cap_ms), A.rtt_cap_ms)
+  local measured = tonumber(redis.call('HGET', K.presses(A.code), 'rtt:' .. A.pid) or A.rtt_cap_ms)
+  local rtt = math.min(measured, A.rtt_cap_ms)
   local fastest = elapsed - rtt - A.rtt_slack_ms
   if ms < fastest then ms = fastest end
   if ms >= A.human_floor_ms then result = int(ms) end

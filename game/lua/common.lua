@@ -90,17 +90,24 @@ end
 -- The lobby's list holds the public rooms worth joining: open (between
 -- matches, a seat free), most players first, then the newest. The score says
 -- both: players * 2^41 + created (ms). Kept up to date on every room change.
+-- Quick play fills the open quick-play rooms (rooms:quick) before it opens new ones.
 local LIST_ORDER = 2199023255552
 local function relist(code)
-  local room = redis.call('HMGET', K.room(code), 'public', 'phase', 'max', 'created')
+  local room = redis.call('HMGET', K.room(code), 'public', 'phase', 'max', 'created', 'quick')
   local players = redis.call('ZCARD', K.players(code))
+  local has_seat = players > 0 and players < tonumber(room[3])
   local changed
-  if room[1] == '1' and not R.IN_MATCH[room[2]] and players > 0 and players < tonumber(room[3]) then
+  if room[1] == '1' and has_seat and not R.IN_MATCH[room[2]] then
     changed = redis.call('ZADD', K.public(), 'CH', players * LIST_ORDER + tonumber(room[4]), code)
   else
     changed = redis.call('ZREM', K.public(), code)
   end
   if changed > 0 then lobby_changed() end
+  if room[5] == '1' and has_seat and room[2] == 'lobby' then  -- a quick match not started yet
+    redis.call('ZADD', K.quick(), tonumber(room[4]), code)
+  else
+    redis.call('ZREM', K.quick(), code)
+  end
 end
 
 local function room_changed(code)
@@ -126,9 +133,9 @@ local function leave_queue(pid)
   end
 end
 
-local function new_room(code, public)
-  redis.call('HSET', K.room(code), 'code', code, 'public', public and '1' or '0',
-    'host', '', 'max', A.room_max_players, 'rounds', A.default_rounds, 'phase', 'lobby',
+local function new_room(code, public, quick)
+  redis.call('HSET', K.room(code), 'code', code, 'public', public and '1' or '0', 'quick', quick and '1' or '0',
+    'host', '', 'max', A.room_max_players, 'rounds', A.default_rounds, 'decoys', '0', 'phase', 'lobby',
     'round', 0, 'round_id', '', 'seq', 0, 'created', int(NOW))
 end
 
@@ -153,18 +160,45 @@ local function seat(pid, code, role)
     redis.call('ZADD', K.spectators(code), order, pid)
   end
   set_player(pid, {room = code, role = role})
+  if redis.call('HGET', K.player(pid), 'kicked_from') ~= code then redis.call('HDEL', K.player(pid), 'kicked_from') end
   members_changed(code)
 end
 
 -- Points for a rank: 3 for the fastest, 2, then 1; ties share the rank.
 local POINTS = {3, 2, 1}
 
+-- Records kept beyond a match: a player's personal best (their record), and
+-- today's ten fastest (UTC), one entry per player, kept two days.
+local DAY_MS = 86400000
+local function record_time(pid, ms)
+  local best = tonumber(redis.call('HGET', K.player(pid), 'best') or '')
+  if not best or ms < best then
+    redis.call('HSET', K.player(pid), 'best', ms)
+    return true
+  end
+  return false
+end
+
+local function enter_fastest(pid, ms)
+  local day = int(math.floor(NOW / DAY_MS))
+  redis.call('ZADD', K.fastest(day), 'LT', ms, pid)  -- a new player is added; a known one only improves
+  redis.call('ZREMRANGEBYRANK', K.fastest(day), A.fastest_kept, -1)
+  redis.call('HSET', K.fastest_names(day), pid, player_name(pid) or '?')
+  for _, key in ipairs({K.fastest(day), K.fastest_names(day)}) do redis.call('EXPIRE', key, 2 * DAY_MS / 1000) end
+end
+
+-- The round is decided: ranks and points by validated time, the match's
+-- statistics per player (stats: n, sum, best, early), personal bests, today's fastest.
 local function end_round(code)
   local seats = redis.call('ZRANGE', K.players(code), 0, -1)
   local valid = {}
   for _, pid in ipairs(seats) do
     local press = redis.call('HGET', K.presses(code), 'p:' .. pid)
-    if press and press ~= 'early' then valid[#valid + 1] = {pid = pid, ms = tonumber(press)} end
+    if press == 'early' then
+      redis.call('HINCRBY', K.stats(code), 'early:' .. pid, 1)
+    elseif press then
+      valid[#valid + 1] = {pid = pid, ms = tonumber(press)}
+    end
   end
   table.sort(valid, function(a, b) return a.ms < b.ms end)
   for i, entry in ipairs(valid) do
@@ -174,17 +208,29 @@ local function end_round(code)
     local points = POINTS[rank] or 0
     redis.call('HSET', K.presses(code), 'rank:' .. entry.pid, rank, 'pts:' .. entry.pid, points)
     redis.call('HINCRBY', K.scores(code), entry.pid, points)
+    redis.call('HINCRBY', K.stats(code), 'n:' .. entry.pid, 1)
+    redis.call('HINCRBY', K.stats(code), 'sum:' .. entry.pid, entry.ms)
+    local best = tonumber(redis.call('HGET', K.stats(code), 'best:' .. entry.pid) or '')
+    if not best or entry.ms < best then redis.call('HSET', K.stats(code), 'best:' .. entry.pid, entry.ms) end
+    if record_time(entry.pid, entry.ms) then redis.call('HSET', K.presses(code), 'pb:' .. entry.pid, 1) end
+    enter_fastest(entry.pid, entry.ms)
   end
-  redis.call('HSET', K.room(code), 'phase', 'results', 'next_at', int(NOW + A.results_pause_ms))
+  redis.call('HSET', K.room(code), 'phase', 'results', 'due_at', int(NOW + A.results_pause_ms))
   room_changed(code)
 end
 
-local function start_round(code, delay_ms)
+-- A new round, planned by the caller (A.plan, drawn in game/timers.py and
+-- never sent to a browser): "get ready" for plan.delay_ms, then GO; or, in a
+-- decoy round, the decoy ("NO!") for A.decoy_ms, then either nothing (the
+-- round ends) or "get ready" again for plan.go_after_ms, then GO.
+local function start_round(code, plan)
   local room = K.room(code)
-  local round = redis.call('HINCRBY', room, 'round', 1)
+  redis.call('HINCRBY', room, 'round', 1)
   local round_id = int(redis.call('HINCRBY', room, 'seq', 1))
   redis.call('DEL', K.presses(code))
-  redis.call('HSET', room, 'phase', 'ready', 'round_id', round_id, 'go_at', int(NOW + delay_ms))
+  local decoy = plan.decoy and room_field(code, 'decoys') == '1'
+  redis.call('HSET', room, 'phase', 'ready', 'round_id', round_id, 'due_at', int(NOW + plan.delay_ms),
+    'decoy', decoy and 'pending' or '', 'then_go', plan.then_go and '1' or '0', 'go_after', int(plan.go_after_ms))
   room_changed(code)
   return round_id
 end
@@ -200,6 +246,7 @@ end
 local function delete_room(code)
   for _, key in ipairs(K.room_keys) do redis.call('DEL', key(code)) end
   if redis.call('ZREM', K.public(), code) == 1 then lobby_changed() end
+  redis.call('ZREM', K.quick(), code)
   notify(K.ch_room(code))
 end
 
@@ -264,6 +311,15 @@ end
 
 local function require_name(pid)
   if not player_name(pid) then return fail(409, 'Pick a name first.') end
+end
+
+-- Kicked from this room: this player, or a player named since a kick from
+-- the same network (room_kick.lua), until its match ends.
+local function kicked(code, pid, addr)
+  if redis.call('HEXISTS', K.kicked(code), pid) == 1 then return true end
+  local kicked_at = redis.call('HGET', K.kicked(code), 'addr:' .. addr)
+  local named = tonumber(redis.call('HGET', K.player(pid), 'created') or '0')
+  return kicked_at and named >= tonumber(kicked_at)
 end
 
 local function require_host(pid, code)

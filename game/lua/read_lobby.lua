@@ -18,8 +18,15 @@ for _, code in ipairs(redis.call('ZREVRANGE', K.public(), 0, A.public_rooms_show
     rooms[#rooms + 1] = found
   end
 end
+-- Today's fastest (UTC): {name, ms}, best first (end_round in common.lua enters them).
+local day = int(math.floor(NOW / DAY_MS))
+local fastest, flat = {}, redis.call('ZRANGE', K.fastest(day), 0, A.fastest_kept - 1, 'WITHSCORES')
+for i = 1, #flat, 2 do
+  fastest[#fastest + 1] = {redis.call('HGET', K.fastest_names(day), flat[i]) or '?', tonumber(flat[i + 1])}
+end
 return cjson.encode({
   online = redis.call('ZCOUNT', K.presence(), NOW, '+inf'),
+  fastest = fastest,
   queue_len = redis.call('ZCARD', K.queue()),
   rooms = rooms,
   invited = A.invite ~= '' and card(A.invite) or false,

@@ -25,6 +25,7 @@ end
 return cjson.encode({
   room = room, players = players, seats = seats, spectators = spectators,
   spectator_count = redis.call('ZCARD', K.spectators(A.code)),
-  scores = hash(K.scores(A.code)), presses = hash(K.presses(A.code)), names = names, presence = presence,
+  scores = hash(K.scores(A.code)), presses = hash(K.presses(A.code)), stats = hash(K.stats(A.code)),
+  names = names, presence = presence,
   presence_changes_in_ms = presence_changes_in_ms, now = NOW,
 })

@@ -5,12 +5,7 @@ if e then return e end
 if redis.call('EXISTS', K.room(A.code)) == 0 then
   return fail(404, 'There is no room with that code.')
 end
--- Kicked: this player, or a player named since a kick from the same network (room_kick.lua).
-local kicked_addr = redis.call('HGET', K.kicked(A.code), 'addr:' .. A.addr)
-local named = tonumber(redis.call('HGET', K.player(A.pid), 'created') or '0')
-if redis.call('HEXISTS', K.kicked(A.code), A.pid) == 1 or (kicked_addr and named >= tonumber(kicked_addr)) then
-  return fail(403, 'The host removed you from this room.')
-end
+if kicked(A.code, A.pid, A.addr) then return fail(403, 'The host removed you from this room.') end
 local current = player_room(A.pid)
 local seated = redis.call('ZSCORE', K.players(A.code), A.pid)
 if current == A.code and (seated ~= false) == (A.role == 'player') then

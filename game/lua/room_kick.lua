@@ -13,5 +13,6 @@ redis.call('HSET', K.kicked(A.code), target, int(NOW))
 local addr = redis.call('HGET', K.player(target), 'addr')
 if addr then redis.call('HSET', K.kicked(A.code), 'addr:' .. addr, int(NOW)) end
 leave_room(target, A.code)
+redis.call('HSET', K.player(target), 'kicked_from', A.code)  -- their lobby tells them, and why
 notify(K.ch_player(target))
 return finish({ok = true})

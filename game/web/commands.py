@@ -143,7 +143,7 @@ async def set_name() -> Response | DatastarResponse:
 
 @bp.post("/queue/join")
 async def queue_join() -> Response:
-    await run_with_new_code("queue_join", pid=require_player())
+    await run_with_new_code("queue_join", pid=require_player(), addr=limits.address_tag())
     return done()
 
 
@@ -213,12 +213,17 @@ async def kick(code: str) -> Response:
 
 @bp.post("/rooms/<code>/settings")
 async def settings(code: str) -> Response:
+    """The match's settings, between matches: the rounds, decoys on or off (either or both)."""
     pid = require_player()
-    rounds = field(body(), "rounds", int)
+    data = body()
+    rounds = field(data, "rounds", int) if "rounds" in data else None
+    decoys = field(data, "decoys", bool) if "decoys" in data else None
     limit = services().settings.max_rounds
-    if not 1 <= rounds <= limit:
+    if rounds is not None and not 1 <= rounds <= limit:
         abort(400, f"'rounds' must be between 1 and {limit}.")
-    await run("room_settings", pid=pid, code=room_code(code), rounds=rounds)
+    if rounds is None and decoys is None:
+        abort(400, "Say what to change: 'rounds' or 'decoys'.")
+    await run("room_settings", pid=pid, code=room_code(code), rounds=rounds, decoys=decoys)
     return done()
 
 
@@ -227,7 +232,7 @@ async def start(code: str) -> Response:
     pid = require_player()
     svc = services()
     code = room_code(code)
-    result = await run("match_start", pid=pid, code=code, delay_ms=svc.timers.secret_delay_ms())
+    result = await run("match_start", pid=pid, code=code, plan=svc.timers.round_plan())
     svc.timers.follow(code, result)
     return done()
 

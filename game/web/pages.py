@@ -7,11 +7,12 @@ session cookie (an identity, not game state).
 
 from __future__ import annotations
 
-from quart import Blueprint, render_template, request, url_for
+from quart import Blueprint, abort, render_template, request, url_for
 
-from game.reads import load_view
+from game.reads import load_view, read_room
 from game.rules import room_code
 from game.web import limits
+from game.views import gone_view, screen_view
 from game.web.context import services
 from game.web.screens import render_view
 
@@ -38,3 +39,18 @@ async def invite(code: str) -> str:
     cannot be probed)."""
     await limits.check_room_link()
     return await game_page(room_code(code))
+
+
+@bp.get("/r/<code>/screen")
+async def big_screen(code: str) -> str:
+    """A room on a TV or a projector: it needs no name and takes no seat."""
+    await limits.check_room_link()
+    found = room_code(code)
+    if found is None:
+        abort(404, "There is no room with that code.")
+    svc = services()
+    room = await read_room(svc.store, found)
+    view = screen_view(room, svc.settings, frozenset()) if room else gone_view(found, frozenset())
+    stream_url = url_for("streams.screen_stream", code=found)
+    return await render_template("tv.html", view_html=render_view(view, request.host_url), stream_url=stream_url,
+                                 code=found)

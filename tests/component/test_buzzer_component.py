@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.timeout(60)
 
 STATUS = "#buzzer [aria-live=polite]"  # Playwright CSS pierces the open shadow root
-BUTTON = "#buzzer button"
+BUTTON = "#buzzer button.buzz"
 
 
 def set_attrs(page, **attrs):
