@@ -4,10 +4,13 @@ Every command refuses a request it cannot trust with a clear 4xx message and
 leaves the game exactly as it was.
 """
 
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
 
-from tests.support import DATASTAR, KEYS, Player, seated_room
+from tests.conftest import FAST_GAME, free_port
+from tests.support import DATASTAR, KEYS, Player, seated_room, start_server
 
 COMMANDS = [
     "/name/check", "/name", "/queue/join", "/queue/leave", "/rooms", "/rooms/join",
@@ -66,6 +69,42 @@ async def test_commands_refuse_requests_not_sent_by_the_page(server, room, redis
         assert other_origin.status_code == 403
         assert (await ann.client.get(url)).status_code == 405  # state never changes on GET
     assert await snapshot(redis) == before
+
+
+async def test_an_origin_must_match_in_scheme_host_and_port(server, room, redis):
+    code, ann, _ = room
+    port = urlsplit(server.url).port
+    before = await snapshot(redis)
+    for origin in (f"https://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}", f"http://localhost:{port}",
+                   "http://127.0.0.1", "null", "http://[", f"http://127.0.0.1:{port}x"):
+        refused = await ann.post(f"/rooms/{code}/settings", {"rounds": 9}, headers={"Origin": origin})
+        assert refused.status_code == 403 and "Cross-origin" in refused.text, (origin, refused.text)
+    assert await snapshot(redis) == before
+    assert (await ann.post("/name/check", {"name": "Zed"}, headers={"Origin": server.url})).status_code == 200
+    # A default port is the same port, written or not.
+    for origin, status in [("http://game.example", 200), ("http://game.example:80", 200),
+                           ("https://game.example", 403), ("https://game.example:80", 403)]:
+        answer = await ann.post("/name/check", {"name": "Zed"},
+                                headers={"Host": "game.example", "Origin": origin})
+        assert answer.status_code == status, (origin, answer.text)
+
+
+@pytest.fixture(scope="module")
+def proxied_server(redis_url):
+    """The app as compose runs it, believing the proxy's X-Forwarded-* headers."""
+    with start_server({**FAST_GAME, "REDIS_URL": redis_url, "TRUST_PROXY": "1"}, free_port()) as srv:
+        yield srv
+
+
+async def test_behind_the_proxy_the_origin_must_match_the_forwarded_scheme_and_host(proxied_server, room):
+    _, ann, _ = room  # the same secret: her cookie is good on this process too
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "game.example"}
+    async with httpx.AsyncClient(base_url=proxied_server.url, cookies=ann.client.cookies) as client:
+        for origin, status in [("https://game.example", 200), ("https://game.example:443", 200),
+                               ("http://game.example", 403), ("https://evil.example", 403)]:
+            answer = await client.post("/name/check", json={"name": "Zed"},
+                                       headers={**DATASTAR, **forwarded, "Origin": origin})
+            assert answer.status_code == status, (origin, answer.text)
 
 
 async def test_commands_need_a_session(server, room, redis):
