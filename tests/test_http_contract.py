@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import FAST_GAME, free_port
 from tests.support import DATASTAR, KEYS, Player, seated_room, start_server
 
+JSON = {"Content-Type": "application/json"}
+
 COMMANDS = [
     "/name/check", "/name", "/queue/join", "/queue/leave", "/rooms", "/rooms/join",
     "/rooms/{code}/join", "/rooms/{code}/leave", "/rooms/{code}/kick", "/rooms/{code}/settings",
@@ -23,6 +25,12 @@ BAD_BODIES = [
     (b'"text"', 400),
     (b"{" + b'"x": "' + b"y" * 3000 + b'"}', 413),
 ]
+TUTORIAL_POSTS = [
+    "/tutorial/3/check", "/tutorial/3/submit", "/tutorial/4/ring", "/tutorial/5/join", "/tutorial/5/tap",
+    "/tutorial/5/leave", "/tutorial/6/start", "/tutorial/6/buzz",
+]
+# Under 2 KB, 990 levels: Python's JSON parser recurses once per level, past its limit.
+TOO_DEEP = [b"[" * 990, b"[" * 990 + b"]" * 990, ("[" * 990).encode("utf-16"), b'{"a":' * 300 + b"[" * 690]
 WRONG_TYPES = {
     "/rooms": {"public": "yes"},
     "/rooms/join": {"code": 12345},
@@ -35,10 +43,11 @@ WRONG_TYPES = {
 
 async def snapshot(redis) -> dict:
     """Every game key and value, leaving out presence (streams and process
-    leases move it) and the rate-limit counters (every request counts, refused or not)."""
+    leases move it, and the lobby's presence flag expires within a second) and
+    the rate-limit counters (every request counts, refused or not)."""
     state = {}
     for key in sorted(await redis.keys("*")):
-        if key in (KEYS.presence(), KEYS.procs()) or any(
+        if key in (KEYS.presence(), KEYS.procs(), KEYS.pattern("lobby_tick")) or any(
                 KEYS.parse(name, key) for name in ("streams", "rate", "proc_streams")):
             continue
         kind = await redis.type(key)
@@ -130,6 +139,19 @@ async def test_malformed_bodies_get_a_clear_4xx_and_change_nothing(server, room,
     for path, body in WRONG_TYPES.items():
         response = await ann.post(path.format(code=code), body)
         assert response.status_code == 400 and "must be" in response.text, (path, response.text)
+    assert await snapshot(redis) == before
+
+
+async def test_json_nested_too_deep_is_refused_before_any_handler(server, room, redis):
+    code, ann, _ = room
+    before = await snapshot(redis)
+    for path in COMMANDS + TUTORIAL_POSTS:
+        for body in TOO_DEEP:
+            response = await ann.post(path.format(code=code), content=body, headers=JSON)
+            assert response.status_code == 400 and "nested too deeply" in response.text, (path, response.text)
+    # A GET's signals travel in the `datastar` query parameter.
+    echo = await ann.client.get("/tutorial/2/echo", params={"datastar": "[" * 990}, headers=DATASTAR)
+    assert echo.status_code == 400 and "nested too deeply" in echo.text, echo.text
     assert await snapshot(redis) == before
 
 
