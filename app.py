@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.session_interface = SessionCookie()
     app.asgi_app = transport.guard_streams(app.asgi_app, settings.send_timeout_s)  # type: ignore[method-assign]
     app.asgi_app = health.trust_proxy(app.asgi_app, settings.trust_proxy)  # type: ignore[method-assign]
-    app.asgi_app = gate.door(app.asgi_app)  # type: ignore[method-assign]
+    app.asgi_app = gate.door(app.asgi_app, settings.secret_key)  # type: ignore[method-assign]
     app.before_request(gate.refuse_deep_json)  # first: it reads every POST's body (see its docstring)
     app.before_request(check_command_request)
     for blueprint in (pages.bp, commands.bp, streams.bp, health.bp):

@@ -1,15 +1,18 @@
 """What is turned away before any handler runs, for the whole app at once.
 
 At the ASGI door: WebSocket upgrades (the game serves none, and Quart would
-meet one with session code written for requests). After it: JSON nested
-deeper than any page sends, in a POST's body or a `datastar` query
-parameter, because Python's parser recurses once per level and a 2 KB body
-of `[` would reach its limit inside a handler.
+meet one with session code written for requests), and, as a second line
+behind the startup check, every request reaching a socket that is not
+loopback while the secret is short. After it: JSON nested deeper than any
+page sends, in a POST's body or a `datastar` query parameter, because
+Python's parser recurses once per level and a 2 KB body of `[` would reach
+its limit inside a handler.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from itertools import accumulate
@@ -17,16 +20,25 @@ from typing import Any
 
 from quart import abort, request
 
+from game.config import loopback, weak_secret
 from game.web.transport import ASGIApp
+
+log = logging.getLogger(__name__)
 
 MAX_JSON_DEPTH = 32  # arrays and objects inside each other; the pages' signals nest two or three
 TOO_DEEP = f"The JSON is nested too deeply (more than {MAX_JSON_DEPTH} levels)."
+EXPOSED = (
+    "This server is reachable beyond this machine, but its SECRET_KEY is too short to sign "
+    "sessions safely: its operator must set a longer one (see the log)."
+)
 
 # A JSON string (to the end of the text if it never closes), then the brackets outside strings.
 STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.S)
 BRACKET = re.compile(r"[\[\]{}]")
 STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
 
 
 def too_deep(text: str) -> bool:
@@ -63,16 +75,37 @@ async def refuse_deep_json() -> None:
         abort(400, TOO_DEEP)
 
 
-def door(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware: refuse WebSockets."""
+def door(app: ASGIApp, secret_key: str) -> ASGIApp:
+    """ASGI middleware: refuse WebSockets, and, with a short secret, any socket beyond loopback."""
+    exposed_check = weak_secret(secret_key)  # a strong key may be served anywhere
+    warned = False
 
-    async def middleware(
-        scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
-    ) -> None:
+    async def middleware(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        nonlocal warned
         if scope["type"] == "websocket":
             await receive()  # the connect message
             await send({"type": "websocket.close"})  # before accepting: Hypercorn answers 403
             return
+        if exposed_check and scope["type"] == "http" and not on_loopback(scope):
+            if not warned:
+                warned = True
+                log.error("SECRET_KEY is too short for a server reached on %s: refusing every request "
+                          "(set BIND to what Hypercorn binds, and a longer SECRET_KEY)",
+                          scope.get("server") or "a unix socket")
+            await refuse(send, 503, EXPOSED)
+            return
         await app(scope, receive, send)
 
     return middleware
+
+
+def on_loopback(scope: dict[str, Any]) -> bool:
+    server = scope.get("server")  # (host, port); None on a unix socket, which a proxy may serve to anyone
+    return server is not None and loopback(server[0])
+
+
+async def refuse(send: Send, status: int, message: str) -> None:
+    """A plain-text answer, sent before the app sees the request."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": message.encode()})
