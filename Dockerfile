@@ -2,8 +2,11 @@
 # pinned Datastar bundle, Hypercorn as a non-root user. docker-compose.yml runs
 # it as the `app` service; alone: docker run -e REDIS_URL=redis://… -p 8000:8000
 #
-# Environment: WORKERS (Hypercorn worker processes, default 1) and the game's
-# settings, read by game/config.py (REDIS_URL, SECRET_KEY, ...).
+# Environment: WORKERS (Hypercorn worker processes, default 1), BIND (the
+# address Hypercorn binds; the app reads it too and, since it is not loopback,
+# refuses a SECRET_KEY shorter than 32 bytes) and the game's settings, read by
+# game/config.py (REDIS_URL, SECRET_KEY, ...). With no SECRET_KEY the app
+# generates one into /app/instance: mount a volume there to keep it.
 
 # --- the <reflex-buzzer> bundle (Lit + esbuild, as in scripts/setup.sh) -------
 FROM node:20-slim AS buzzer
@@ -19,6 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    BIND=0.0.0.0:8000 \
     WORKERS=1
 WORKDIR /app
 
@@ -39,7 +43,8 @@ COPY components ./components
 COPY --from=buzzer /build/static/build ./static/build
 
 # The code stays root-owned and read-only to the server; only instance/ (a
-# generated SECRET_KEY when none is given) is writable.
+# generated SECRET_KEY when none is given) is writable. A new named volume
+# mounted there (docker-compose.yml) starts as a copy of it, owner included.
 RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin game \
     && mkdir instance && chown game:game instance
 USER game
@@ -50,8 +55,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 
-# Shell form for ${WORKERS}; exec makes Hypercorn PID 1, so `docker stop`'s
+# Shell form for ${BIND} and ${WORKERS}; exec makes Hypercorn PID 1, so `docker stop`'s
 # SIGTERM reaches it. Open streams get 5 s to end, then close; the browsers
 # reconnect through the proxy to another replica.
-CMD exec hypercorn --bind 0.0.0.0:8000 --workers "${WORKERS}" --graceful-timeout 5 \
+CMD exec hypercorn --bind "${BIND}" --workers "${WORKERS}" --graceful-timeout 5 \
     --access-logfile - "app:create_app()"

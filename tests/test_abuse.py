@@ -75,7 +75,9 @@ async def test_a_room_caps_its_spectators_and_the_queue_its_length(redis_url, re
 
 
 async def test_the_cookie_is_secure_when_served_over_https(redis_url):
-    app = create_app(load_settings(redis_url=redis_url, secret_key="k"))
+    # A key long enough for any address: Quart's test client names no server,
+    # and a short key is served on loopback only (tests/test_app.py).
+    app = create_app(load_settings(redis_url=redis_url, secret_key="k" * 32))
     async with app.test_app() as test_app:
         client = test_app.test_client()
         plain = await client.get("/", scheme="http")
