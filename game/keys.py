@@ -8,8 +8,8 @@ from __future__ import annotations
 
 # name -> template; "{}" is filled with a player id or a room code.
 TEMPLATES: dict[str, str] = {
-    "player": "player:{}",  # hash: name, room, role
-    "names": "names",  # hash: lower-cased name -> player id
+    "player": "player:{}",  # hash: name, name_keys, room, role
+    "names": "names",  # hash: name key (game.names.name_keys: case and look-alikes folded) -> player id
     "presence": "presence",  # zset: player id -> online-until (ms); CONNECTED while a stream is open
     "streams": "streams:{}",  # zset: stream id -> opened (ms), a player's open streams
     "procs": "procs",  # zset: process id -> lease-until (ms), the processes holding streams

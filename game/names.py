@@ -1,15 +1,20 @@
-"""What makes a player name acceptable: 1 to 20 characters a person can see.
+"""What makes a player name acceptable, and when two names are the same name.
 
-Unicode's own properties say which characters show nothing (ICU knows them:
-Python's unicodedata lacks Default_Ignorable_Code_Point), a short list adds the
-symbols drawn blank, and a combining mark must follow a letter.
+A name is 1 to 20 characters a person can see. Unicode's own properties say
+which characters show nothing (ICU knows them: Python's unicodedata lacks
+Default_Ignorable_Code_Point), a short list adds the symbols drawn blank, and a
+combining mark must follow a letter. Two names are the same name when they are
+one name in another case or width ("Ann", "ANN", "Ａｎｎ") or when a person could
+take one for the other ("Аnn" with a Cyrillic А, "ΑΝΝ" in Greek, "BiIl" with a
+capital i for "Bill"). Unicode's confusable skeleton (UTS #39, as ICU computes
+it) decides the look. Only uniqueness uses the keys; a name is shown as typed.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
-from icu import Char, UProperty
+from icu import Char, Normalizer2, SpoofChecker, UProperty
 
 MAX_NAME = 20
 
@@ -26,6 +31,9 @@ _BLANK_SYMBOLS = {"\u2800", "\U0001d159"}
 # Emoji keyboards type some emoji with a variation selector (U+FE0F: draw it in
 # colour). Right after an emoji it is part of that emoji, not padding.
 _EMOJI_STYLE = {"\ufe0e", "\ufe0f"}
+_SPOOF = SpoofChecker()
+# Case and width folded, ignorables dropped: UAX #31's NFKC_Casefold.
+_FOLD = Normalizer2.getNFKCCasefoldInstance()
 
 
 def clean_name(raw: object) -> tuple[str | None, str]:
@@ -62,6 +70,20 @@ def _is_mark(ch: str) -> bool:
     return unicodedata.category(ch).startswith("M")
 
 
-def name_key(name: str) -> str:
-    """Names are unique regardless of case."""
-    return name.casefold()
+def name_keys(name: str) -> list[str]:
+    """The keys a name holds in Redis: two names that share one are the same name.
+
+    One key cannot do both: a skeleton keeps case ("I" looks like "l", "i" does
+    not), and folding case first loses the look ("ΑΝΝ" folds to "ανν", which
+    looks like "avv", not "ann"). So a name holds the skeleton of its folded
+    form (the same name in another case or width) and the folded skeleton of
+    the name as written (a look-alike, in any case); most names hold one key.
+    """
+    folded = _skeleton(_FOLD.normalize(name))
+    looks = _skeleton(_FOLD.normalize(_skeleton(name)))
+    return sorted({folded, looks})
+
+
+def _skeleton(text: str) -> str:
+    """UTS #39's skeleton: the same string for strings that look alike."""
+    return _SPOOF.getSkeleton(0, text)  # the type argument is ignored since ICU 58

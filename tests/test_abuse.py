@@ -57,7 +57,7 @@ async def test_a_room_caps_its_spectators_and_the_queue_its_length(redis_url, re
     settings = load_settings(redis_url=redis_url, secret_key="k", max_spectators=1, max_queue=1)
     store = Store(redis, settings)
     for pid in ("a" * 22, "b" * 22, "c" * 22):
-        await store.run("set_name", pid=pid, name=pid[0], key=pid[0])
+        await store.run("set_name", pid=pid, name=pid[0], keys=[pid[0]])
     await store.run("room_create", pid="a" * 22, code="ROOMS", public=True)
     await store.run("room_join", pid="b" * 22, code="ROOMS", role="spectator")
     with pytest.raises(GameError) as full:

@@ -1,11 +1,12 @@
--- Claim a name: unique (case-insensitively) among online players.
-if name_taken(A.key, A.pid) then return fail(409, NAME_TAKEN) end
-local old_key = redis.call('HGET', K.player(A.pid), 'name_key')
-if old_key and old_key ~= A.key and redis.call('HGET', K.names(), old_key) == A.pid then
-  redis.call('HDEL', K.names(), old_key)
+-- Claim a name: none of its keys (game/names.py: the same name in another
+-- case, or a look-alike) is held by another player online.
+if name_taken(A.keys, A.pid) then return fail(409, NAME_TAKEN) end
+local old_keys = redis.call('HGET', K.player(A.pid), 'name_keys')
+for _, key in ipairs(old_keys and cjson.decode(old_keys) or {}) do
+  if redis.call('HGET', K.names(), key) == A.pid then redis.call('HDEL', K.names(), key) end
 end
-redis.call('HSET', K.names(), A.key, A.pid)
-set_player(A.pid, {name = A.name, name_key = A.key})
+for _, key in ipairs(A.keys) do redis.call('HSET', K.names(), key, A.pid) end
+set_player(A.pid, {name = A.name, name_keys = cjson.encode(A.keys)})
 local code = player_room(A.pid)
 if code then room_changed(code) end
 return finish({ok = true})

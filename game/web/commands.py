@@ -16,7 +16,7 @@ from quart import Blueprint, Response, abort, g, request
 from werkzeug.exceptions import TooManyRequests
 
 from game import rules
-from game.names import clean_name, name_key
+from game.names import clean_name, name_keys
 from game.store import GameError
 from game.web.context import services
 from game.web.identity import require_player
@@ -120,7 +120,7 @@ async def name_problem(pid: str, raw: object) -> tuple[str | None, str]:
     if name is None:
         return None, problem
     try:
-        await services().store.run("name_check", pid=pid, key=name_key(name))
+        await services().store.run("name_check", pid=pid, keys=name_keys(name))
     except GameError as err:
         return None, err.message
     return name, ""
@@ -141,7 +141,7 @@ async def set_name() -> Response | DatastarResponse:
     if name is None:
         return DatastarResponse(SSE.patch_signals({"nameError": problem}))
     try:
-        accepted(await services().store.run("set_name", pid=pid, name=name, key=name_key(name)))
+        accepted(await services().store.run("set_name", pid=pid, name=name, keys=name_keys(name)))
     except GameError as err:  # taken in the meantime
         return DatastarResponse(SSE.patch_signals({"nameError": err.message}))
     return done()
