@@ -16,6 +16,14 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 COPY components ./components
 RUN npm run build
 
+# --- the Python wheels (PyICU compiles against ICU's headers; the app needs none) --
+FROM python:3.11-slim AS wheels
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends g++ pkg-config libicu-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt ./
+RUN pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.txt
+
 # --- the app -----------------------------------------------------------------
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -26,8 +34,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WORKERS=1
 WORKDIR /app
 
+# ICU's runtime library, the one libicu-dev in the wheels stage depends on (both
+# stages start from the same image, so the versions match: libicu76 on trixie).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       "$(apt-cache depends libicu-dev | sed -n 's/^ *Depends: \(libicu[0-9][0-9]*\)$/\1/p')" \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt ./
-RUN pip install -r requirements.txt
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    pip install --no-index --find-links /wheels -r requirements.txt
 
 # Fetched at build time, never committed: the script checks the bundle's hash.
 COPY scripts/fetch_datastar.py scripts/
