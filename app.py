@@ -21,7 +21,7 @@ from quart import Quart
 import tutorial
 from game.config import ROOT, Settings, load_settings
 from game.services import running
-from game.web import commands, errors, health, limits, pages, security, streams, transport
+from game.web import commands, errors, gate, health, limits, pages, security, streams, transport
 from game.web.identity import SessionCookie, check_command_request
 
 REQUIRED_ASSETS = {
@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.session_interface = SessionCookie()
     app.asgi_app = transport.guard_streams(app.asgi_app, settings.send_timeout_s)  # type: ignore[method-assign]
     app.asgi_app = health.trust_proxy(app.asgi_app, settings.trust_proxy)  # type: ignore[method-assign]
+    app.asgi_app = gate.door(app.asgi_app, settings.secret_key)  # type: ignore[method-assign]
+    app.before_request(gate.refuse_deep_json)  # first: it reads every POST's body (see its docstring)
     app.before_request(check_command_request)  # POSTs: same origin, from Datastar
     app.before_request(limits.limit_commands)  # POSTs: per player and per address
     for blueprint in (pages.bp, commands.bp, streams.bp, health.bp):

@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from game import rules
 from game.config import ROOT, load_settings
-from game.names import clean_name, name_key
+from game.names import clean_name, name_keys
 from game.presence import Presence
 from game.reads import load_view
 from game.store import GameError, Store
@@ -112,7 +112,7 @@ async def command(request: Request) -> Response:
         name, problem = clean_name(body.get("name"))
         if name is None:
             return PlainTextResponse(problem, status_code=400)
-        return await run("set_name", pid=pid, name=name, key=name_key(name), addr="peer")
+        return await run("set_name", pid=pid, name=name, keys=name_keys(name), addr="peer")
     if path == "/rooms":
         for _ in range(5):
             code = "".join(secrets.choice(rules.CODE_ALPHABET) for _ in range(rules.CODE_LENGTH))

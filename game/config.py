@@ -6,15 +6,18 @@ rest of the code never reads `os.environ` itself.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_BYTES = 32  # a cookie-signing key shorter than this may be guessed: fine on loopback only
 
 
 def _int(name: str, default: int) -> int:
@@ -30,6 +33,7 @@ class Settings:
     cookie_secure: bool = False
     trust_proxy: bool = False  # believe one hop of X-Forwarded-* (only behind our nginx)
     served_by: str = ""  # names this process in an X-Served-By header (the topology test)
+    bind: str = "127.0.0.1:8000"  # what Hypercorn binds (scripts/run.sh, the image): who can reach us
     room_min_players: int = 2
     room_max_players: int = 8
     default_rounds: int = 5
@@ -72,18 +76,83 @@ def _limit(name: str, default: str) -> tuple[int, int]:
     return int(count), int(seconds or 1)
 
 
+def instance_secret(folder: Path) -> str:
+    """The key kept in `folder`/secret_key, created there if it is not yet.
+
+    Replicas on one shared folder (compose's volume) may all start at once:
+    each writes its own candidate to a temporary file and links it into place,
+    which only the first can do; everyone then reads the one file there is,
+    never a half-written one.
+    """
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, candidate = tempfile.mkstemp(dir=folder, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(MIN_SECRET_BYTES))
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process linked its key first: that one is the key
+        finally:
+            os.unlink(candidate)
+    return path.read_text().strip()
+
+
 def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated and kept for local runs."""
+    """SECRET_KEY from the environment, else one generated once into the instance folder."""
     key = os.environ.get("SECRET_KEY")
     if key:
         return key
-    path = ROOT / "instance" / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    log.warning("SECRET_KEY is not set: using the local key in %s (fine for local play only)", path)
-    return path.read_text().strip()
+    folder = Path(os.environ.get("INSTANCE_DIR") or ROOT / "instance")
+    log.warning("SECRET_KEY is not set: signing sessions with the key kept in %s", folder / "secret_key")
+    return instance_secret(folder)
+
+
+def bind_host(bind: str) -> str | None:
+    """The host of a Hypercorn bind, read as Hypercorn reads it ("[::1]:8000",
+    "0.0.0.0:8000", "localhost"); None for a unix socket or a file descriptor,
+    which a proxy may well serve to anyone."""
+    if bind.startswith(("unix:", "fd://")):
+        return None
+    bare = bind.replace("[", "").replace("]", "")
+    host, _, port = bare.rpartition(":")
+    return host if port.isdigit() else bare
+
+
+def loopback(host: str | None) -> bool:
+    """Whether only this machine can reach `host`: 127.0.0.0/8, ::1 or localhost."""
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return False  # a name, or nothing: it may be reachable from anywhere
+    # A dual-stack socket sees 127.0.0.1 as ::ffff:127.0.0.1, which Python 3.11 calls not loopback.
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
+
+
+def weak_secret(key: str) -> bool:
+    return len(key.encode()) < MIN_SECRET_BYTES
+
+
+def check_secret(settings: Settings) -> None:
+    """Refuse to serve with a guessable key anyone else can reach: with it,
+    they could sign a session cookie for any player."""
+    if not weak_secret(settings.secret_key):
+        return
+    if settings.cookie_secure:
+        exposure = "served over HTTPS (COOKIE_SECURE=1)"
+    elif not loopback(bind_host(settings.bind)):
+        exposure = f"bound beyond loopback (BIND={settings.bind}), where others may reach it"
+    else:
+        return  # loopback: only this machine can reach it (the test suite's short key)
+    raise SystemExit(
+        f"SECRET_KEY is {len(settings.secret_key.encode())} bytes, too short for a server {exposure}: "
+        f"set one of at least {MIN_SECRET_BYTES} random bytes (e.g. from: "
+        'python3 -c "import secrets; print(secrets.token_urlsafe(32))"), '
+        "or leave it unset to have one generated and kept in the instance folder."
+    )
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -94,6 +163,7 @@ def load_settings(**overrides: object) -> Settings:
         "cookie_secure": os.environ.get("COOKIE_SECURE", "") == "1",
         "trust_proxy": os.environ.get("TRUST_PROXY", "") == "1",
         "served_by": os.environ.get("SERVED_BY", ""),
+        "bind": os.environ.get("BIND") or Settings.bind,
         "room_max_players": _int("ROOM_MAX_PLAYERS", 8),
         "default_rounds": _int("DEFAULT_ROUNDS", 5),
         "ready_min_ms": _int("READY_MIN_MS", 1500),
@@ -123,4 +193,5 @@ def load_settings(**overrides: object) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if not 2 <= settings.room_max_players <= 8:
         raise ValueError("ROOM_MAX_PLAYERS must be between 2 and 8")
+    check_secret(settings)
     return settings

@@ -11,8 +11,9 @@ from __future__ import annotations
 # Settings.player_ttl_s, renewed whenever the player opens a stream; ROOM_TTL_S
 # is Settings.room_ttl_s, renewed by every change and while a stream shows the room).
 TEMPLATES: dict[str, str] = {
-    "player": "player:{}",  # hash: name, name_key, created, room, role, addr; PLAYER_TTL_S
-    "name": "name:{}",  # string: the player id holding this name key (game/names.py); PLAYER_TTL_S
+    "player": "player:{}",  # hash: name, name_keys, created, room, role, addr, best; PLAYER_TTL_S
+    # string: the player id holding this name key (game.names.name_keys: case and look-alikes folded); PLAYER_TTL_S
+    "name": "name:{}",
     # zset: player id -> online-until (ms), CONNECTED while a stream is open; entries trimmed after an hour
     "presence": "presence",
     "streams": "streams:{}",  # zset: stream id -> opened (ms), a player's open streams; PLAYER_TTL_S
@@ -54,8 +55,8 @@ class Keys:
     def player(self, pid: str) -> str:
         return self._key("player", pid)
 
-    def name(self, name_key: str) -> str:
-        return self._key("name", name_key)
+    def name(self, key: str) -> str:
+        return self._key("name", key)
 
     def presence(self) -> str:
         return self._key("presence")

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/hypercorn --bind "${BIND:-127.0.0.1:8000}" --workers "${WORKERS:-1}" "app:create_app()"
+# The app reads BIND too: bound beyond loopback, it refuses a short SECRET_KEY.
+export BIND="${BIND:-127.0.0.1:8000}"
+exec .venv/bin/hypercorn --bind "$BIND" --workers "${WORKERS:-1}" "app:create_app()"

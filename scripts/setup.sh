@@ -9,18 +9,24 @@ cd "$(dirname "$0")/.."
 dev=0
 [[ "${1:-}" == "--dev" ]] && dev=1
 
-need_apt() {  # install Debian packages whose command is missing
+apt_install() {  # install these Debian packages, if any
+  if (($#)); then
+    echo "Installing $* from Debian's packages…"
+    apt-get update -qq && apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+need_apt() {  # install Debian packages whose command is missing (pairs command:package)
   local missing=()
   for pair in "$@"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
-  if ((${#missing[@]})); then
-    echo "Installing ${missing[*]} from Debian's packages…"
-    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+  apt_install "${missing[@]}"
 }
 
-need_apt npm:npm
+need_apt npm:npm pkg-config:pkg-config g++:g++
+# PyICU (game/names.py: invisible characters, look-alike names) compiles against ICU's headers.
+pkg-config --exists icu-i18n || apt_install libicu-dev
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 requirements=requirements.txt
 ((dev)) && requirements=requirements-dev.txt

@@ -57,27 +57,40 @@ def _drain(proc: subprocess.Popen[str], log: list[str], ready: threading.Event) 
 
 
 @contextlib.contextmanager
+def start_servers(runs: list[tuple[dict[str, str], str]], workers: int = 1) -> Iterator[list[Server]]:
+    """Hypercorn processes serving create_app(), one per (environment, bind),
+    all started at once, until the block ends."""
+    servers: list[Server] = []
+    readiness: list[threading.Event] = []
+    try:
+        for env, bind in runs:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "hypercorn", "--bind", bind, "--workers", str(workers),
+                 "--graceful-timeout", "2", "app:create_app()"],
+                cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            )
+            servers.append(Server(f"http://{bind}", proc))
+            readiness.append(threading.Event())
+            threading.Thread(target=_drain, args=(proc, servers[-1].log, readiness[-1]), daemon=True).start()
+        for server, ready in zip(servers, readiness):
+            ready.wait(30)
+            if not any("Running on" in line for line in server.log) or server.proc.poll() is not None:
+                raise RuntimeError("the app did not start:\n" + "".join(server.log))
+        yield servers
+    finally:
+        for server in servers:
+            server.proc.terminate()
+            try:
+                server.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                server.proc.kill()
+
+
+@contextlib.contextmanager
 def start_server(env: dict[str, str], port: int, workers: int = 1) -> Iterator[Server]:
     """Hypercorn serving create_app() on 127.0.0.1:port, until the block ends."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--graceful-timeout", "2", "app:create_app()"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    server = Server(f"http://127.0.0.1:{port}", proc)
-    ready = threading.Event()
-    threading.Thread(target=_drain, args=(proc, server.log, ready), daemon=True).start()
-    if not ready.wait(30) or proc.poll() is not None:
-        proc.kill()
-        raise RuntimeError("the app did not start:\n" + "".join(server.log))
-    try:
+    with start_servers([(env, f"127.0.0.1:{port}")], workers) as (server,):
         yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def start_redis(port: int, workdir: Path, *extra: str) -> subprocess.Popen[str]:

@@ -6,7 +6,7 @@ import pytest
 
 from app import create_app
 from game.config import load_settings
-from game.names import name_key
+from game.names import name_keys
 from game.store import GameError, Store
 from tests.conftest import FAST_GAME, free_port
 from tests.support import KEYS, Player, new_players, start_server
@@ -47,7 +47,7 @@ async def test_opening_too_many_tabs_closes_the_oldest(server, players, redis):
         await tab.wait_for(lambda t: "Hi, Ann" in t)
     await ann.wait_for(lambda t: "Open in another tab" in t)
     assert all("Hi, Ann" in t.text for t in tabs)
-    pid = await redis.get(KEYS.name(name_key("Ann")))
+    pid = await redis.get(KEYS.name(name_keys("Ann")[0]))
     assert await redis.zcard(KEYS.streams(pid)) == 6
     # Datastar's retry of the closed tab carries the event id: told to stop, with 204.
     retry = await ann.client.get("/stream", headers={"Last-Event-ID": "evicted"})
@@ -60,7 +60,7 @@ async def test_a_room_caps_its_spectators_and_the_queue_its_length(redis_url, re
     settings = load_settings(redis_url=redis_url, secret_key="k", max_spectators=1, max_queue=1)
     store = Store(redis, settings)
     for pid in ("a" * 22, "b" * 22, "c" * 22):
-        await store.run("set_name", pid=pid, name=pid[0], key=pid[0], addr=ADDR)
+        await store.run("set_name", pid=pid, name=pid[0], keys=[pid[0]], addr=ADDR)
         await store.run("connect", pid=pid, stream="x", proc="p", addr=ADDR, lease_ms=45_000)
     await store.run("room_create", pid="a" * 22, code="ROOMS", public=True)
     await store.run("room_join", pid="b" * 22, code="ROOMS", role="spectator", addr=ADDR)
@@ -75,7 +75,9 @@ async def test_a_room_caps_its_spectators_and_the_queue_its_length(redis_url, re
 
 
 async def test_the_cookie_is_secure_when_served_over_https(redis_url):
-    app = create_app(load_settings(redis_url=redis_url, secret_key="k"))
+    # A key long enough for any address: Quart's test client names no server,
+    # and a short key is served on loopback only (tests/test_app.py).
+    app = create_app(load_settings(redis_url=redis_url, secret_key="k" * 32))
     async with app.test_app() as test_app:
         client = test_app.test_client()
         plain = await client.get("/", scheme="http")

@@ -20,6 +20,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,9 +29,11 @@ import httpx
 import pytest
 import yaml
 
-from game.config import Settings
+from game.config import MIN_SECRET_BYTES, Settings, instance_secret
 from tests.conftest import FAST_GAME, free_port
-from tests.support import Player, Server, room_code_of, start_redis, start_server
+from tests.support import (
+    DATASTAR, Player, Server, room_code_of, start_redis, start_server, start_servers, view_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -82,9 +85,60 @@ def test_compose_app_replicas_share_redis_and_can_be_scaled():
     assert healthy_dependency(app, "redis")
     # `--scale app=3` needs replicas without a fixed name or a host port of their own.
     assert "container_name" not in app and "ports" not in app
-    assert env["SECRET_KEY"]  # one key for every replica, or sessions break between them
     assert env["TRUST_PROXY"] == "1"
     assert "/readyz" in healthcheck(app)
+
+
+def test_compose_never_runs_with_a_known_secret():
+    document = compose()
+    app = document["services"]["app"]
+    # Yours from .env, or none: never a default that anyone reading this file knows.
+    assert environment(app).get("SECRET_KEY", "") in ("", "${SECRET_KEY}", "${SECRET_KEY:-}")
+    # With none, the app generates one into the image's instance folder: a named
+    # volume there is shared by every replica and kept across restarts.
+    workdir = re.findall(r"^WORKDIR (\S+)$", (ROOT / "Dockerfile").read_text(), re.M)[-1]
+    sources = {target: source for source, target, *_ in (volume.split(":") for volume in app["volumes"])}
+    assert sources[f"{workdir}/instance"] in document["volumes"]
+
+
+def test_the_image_tells_the_app_where_hypercorn_binds():
+    # The app refuses a short SECRET_KEY beyond loopback; it learns the bind from BIND.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^\s+BIND=0\.0\.0\.0:8000 \\$", dockerfile, re.M)
+    assert re.search(r'^CMD exec hypercorn --bind "\$\{BIND\}" ', dockerfile, re.M)
+    assert 'export BIND="${BIND:-127.0.0.1:8000}"' in (ROOT / "scripts" / "run.sh").read_text()
+    assert '--bind "$BIND"' in (ROOT / "scripts" / "run.sh").read_text()
+
+
+def test_callers_racing_for_the_generated_secret_all_get_the_one_kept(tmp_path):
+    for attempt in range(30):
+        folder = tmp_path / str(attempt)  # a new, empty volume each time
+        start = threading.Barrier(6)
+
+        def first_start(_: int) -> str:
+            start.wait()
+            return instance_secret(folder)
+
+        with ThreadPoolExecutor(6) as pool:
+            keys = set(pool.map(first_start, range(6)))
+        assert len(keys) == 1 and len(keys.pop().encode()) >= MIN_SECRET_BYTES
+        assert [path.name for path in folder.iterdir()] == ["secret_key"]
+
+
+async def test_replicas_started_at_once_on_an_empty_volume_share_one_secret(redis_url, redis, tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()  # compose's new, empty app-instance volume
+    # As in compose: no SECRET_KEY, and bound beyond loopback (so the key must be long).
+    env = {**FAST_GAME, "REDIS_URL": redis_url, "BIND": "0.0.0.0:8000", "SECRET_KEY": ""}
+    env["INSTANCE_DIR"] = str(instance)
+    with start_servers([(env, f"127.0.0.1:{free_port()}"), (env, f"127.0.0.1:{free_port()}")]) as (one, two):
+        assert [path.name for path in instance.iterdir()] == ["secret_key"]
+        async with httpx.AsyncClient(base_url=one.url, timeout=10) as first:
+            await first.get("/")
+            assert (await first.post("/name", json={"name": "Ann"}, headers=DATASTAR)).status_code == 204
+            # The cookie one replica signed is good on the other: Ann is Ann there too.
+            async with httpx.AsyncClient(base_url=two.url, timeout=10, cookies=first.cookies) as second:
+                assert "Hi, Ann" in view_text((await second.get("/")).text)
 
 
 def test_compose_proxy_serves_the_game_on_port_8000_with_the_shipped_config():

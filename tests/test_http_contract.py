@@ -4,10 +4,15 @@ Every command refuses a request it cannot trust with a clear 4xx message and
 leaves the game exactly as it was.
 """
 
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
 
-from tests.support import DATASTAR, KEYS, Player, seated_room
+from tests.conftest import FAST_GAME, free_port
+from tests.support import DATASTAR, KEYS, Player, seated_room, start_server
+
+JSON = {"Content-Type": "application/json"}
 
 COMMANDS = [
     "/name/check", "/name", "/queue/join", "/queue/leave", "/rooms", "/rooms/join",
@@ -20,6 +25,12 @@ BAD_BODIES = [
     (b'"text"', 400),
     (b"{" + b'"x": "' + b"y" * 3000 + b'"}', 413),
 ]
+TUTORIAL_POSTS = [
+    "/tutorial/3/check", "/tutorial/3/submit", "/tutorial/4/ring", "/tutorial/5/join", "/tutorial/5/tap",
+    "/tutorial/5/leave", "/tutorial/6/start", "/tutorial/6/buzz",
+]
+# Under 2 KB, 990 levels: Python's JSON parser recurses once per level, past its limit.
+TOO_DEEP = [b"[" * 990, b"[" * 990 + b"]" * 990, ("[" * 990).encode("utf-16"), b'{"a":' * 300 + b"[" * 690]
 WRONG_TYPES = {
     "/rooms": {"public": "yes"},
     "/rooms/join": {"code": 12345},
@@ -32,10 +43,11 @@ WRONG_TYPES = {
 
 async def snapshot(redis) -> dict:
     """Every game key and value, leaving out presence (streams and process
-    leases move it) and the rate-limit counters (every request counts, refused or not)."""
+    leases move it, and the lobby's presence flag expires within a second) and
+    the rate-limit counters (every request counts, refused or not)."""
     state = {}
     for key in sorted(await redis.keys("*")):
-        if key in (KEYS.presence(), KEYS.procs()) or any(
+        if key in (KEYS.presence(), KEYS.procs(), KEYS.pattern("lobby_tick")) or any(
                 KEYS.parse(name, key) for name in ("streams", "proc_streams")) or key.startswith(KEYS.limit("")):
             continue
         kind = await redis.type(key)
@@ -68,6 +80,42 @@ async def test_commands_refuse_requests_not_sent_by_the_page(server, room, redis
     assert await snapshot(redis) == before
 
 
+async def test_an_origin_must_match_in_scheme_host_and_port(server, room, redis):
+    code, ann, _ = room
+    port = urlsplit(server.url).port
+    before = await snapshot(redis)
+    for origin in (f"https://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}", f"http://localhost:{port}",
+                   "http://127.0.0.1", "null", "http://[", f"http://127.0.0.1:{port}x"):
+        refused = await ann.post(f"/rooms/{code}/settings", {"rounds": 9}, headers={"Origin": origin})
+        assert refused.status_code == 403 and "Cross-origin" in refused.text, (origin, refused.text)
+    assert await snapshot(redis) == before
+    assert (await ann.post("/name/check", {"name": "Zed"}, headers={"Origin": server.url})).status_code == 200
+    # A default port is the same port, written or not.
+    for origin, status in [("http://game.example", 200), ("http://game.example:80", 200),
+                           ("https://game.example", 403), ("https://game.example:80", 403)]:
+        answer = await ann.post("/name/check", {"name": "Zed"},
+                                headers={"Host": "game.example", "Origin": origin})
+        assert answer.status_code == status, (origin, answer.text)
+
+
+@pytest.fixture(scope="module")
+def proxied_server(redis_url):
+    """The app as compose runs it, believing the proxy's X-Forwarded-* headers."""
+    with start_server({**FAST_GAME, "REDIS_URL": redis_url, "TRUST_PROXY": "1"}, free_port()) as srv:
+        yield srv
+
+
+async def test_behind_the_proxy_the_origin_must_match_the_forwarded_scheme_and_host(proxied_server, room):
+    _, ann, _ = room  # the same secret: her cookie is good on this process too
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "game.example"}
+    async with httpx.AsyncClient(base_url=proxied_server.url, cookies=ann.client.cookies) as client:
+        for origin, status in [("https://game.example", 200), ("https://game.example:443", 200),
+                               ("http://game.example", 403), ("https://evil.example", 403)]:
+            answer = await client.post("/name/check", json={"name": "Zed"},
+                                       headers={**DATASTAR, **forwarded, "Origin": origin})
+            assert answer.status_code == status, (origin, answer.text)
+
+
 async def test_commands_need_a_session(server, room, redis):
     code, *_ = room
     before = await snapshot(redis)
@@ -91,6 +139,19 @@ async def test_malformed_bodies_get_a_clear_4xx_and_change_nothing(server, room,
     for path, body in WRONG_TYPES.items():
         response = await ann.post(path.format(code=code), body)
         assert response.status_code == 400 and "must be" in response.text, (path, response.text)
+    assert await snapshot(redis) == before
+
+
+async def test_json_nested_too_deep_is_refused_before_any_handler(server, room, redis):
+    code, ann, _ = room
+    before = await snapshot(redis)
+    for path in COMMANDS + TUTORIAL_POSTS:
+        for body in TOO_DEEP:
+            response = await ann.post(path.format(code=code), content=body, headers=JSON)
+            assert response.status_code == 400 and "nested too deeply" in response.text, (path, response.text)
+    # A GET's signals travel in the `datastar` query parameter.
+    echo = await ann.client.get("/tutorial/2/echo", params={"datastar": "[" * 990}, headers=DATASTAR)
+    assert echo.status_code == 400 and "nested too deeply" in echo.text, echo.text
     assert await snapshot(redis) == before
 
 

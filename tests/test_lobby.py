@@ -36,6 +36,32 @@ async def test_a_name_is_unique_among_online_players_whatever_the_case(server, p
     assert (await other.post("/name", {"name": "ann"})).status_code == 204
 
 
+async def test_a_look_alike_of_an_online_players_name_is_taken_and_a_blank_name_is_refused(server, players):
+    ann, watcher = await new_players(server, players, "Ann", "Watcher")
+    await watcher.wait_for(lambda t: "2 online" in t)
+    other = Player(server.url)
+    players.append(other)
+    await other.open()
+    for fake in ("\u0410nn", "Ａｎｎ", "\u0391NN"):  # a Cyrillic А; fullwidth letters; a Greek Α
+        for path in ("/name/check", "/name"):
+            response = await other.post(path, {"name": fake})
+            assert response.status_code == 200 and "taken by someone online" in response.text, (fake, path)
+    for blank in ("\u3164", "Ann\u3164", "\u2800"):  # a Hangul filler, alone and as padding; a Braille blank
+        response = await other.post("/name", {"name": blank})
+        assert response.status_code == 200 and "invisible characters" in response.text, blank
+    await other.start_stream()
+    await other.wait_for(lambda t: "Pick a name" in t)  # refused, the newcomer still has no name
+    # Ann may take her own look-alike, shown as she typed it: ΑΝΝ in Greek capitals,
+    # which is also the name ανν in small letters.
+    assert (await ann.post("/name", {"name": "\u0391\u039d\u039d"})).status_code == 204
+    await ann.wait_for(lambda t: "Hi, \u0391\u039d\u039d" in t)
+    assert "taken" in (await other.post("/name", {"name": "\u03b1\u03bd\u03bd"})).text
+    # Renamed, she frees every key of the old name at once.
+    assert (await ann.post("/name", {"name": "Zed"})).status_code == 204
+    assert (await other.post("/name", {"name": "\u03b1\u03bd\u03bd"})).status_code == 204
+    await other.wait_for(lambda t: "Hi, \u03b1\u03bd\u03bd" in t)
+
+
 async def test_quick_play_matches_waiting_players_into_one_room(server, players):
     ann, bob = await new_players(server, players, "Ann", "Bob")
     assert (await ann.post("/queue/join")).status_code == 204

@@ -50,7 +50,7 @@ def plan(delay_ms: int = 0, decoy: bool = False, then_go: bool = True) -> dict[s
 
 async def room_with(store: Store, n: int) -> str:
     for i, pid in enumerate(PIDS[:n]):
-        await store.run("set_name", pid=pid, name=f"P{i}", key=f"p{i}", addr=ADDR)
+        await store.run("set_name", pid=pid, name=f"P{i}", keys=[f"p{i}"], addr=ADDR)
         await store.run("connect", pid=pid, stream="c", proc="p", addr=ADDR, lease_ms=45_000)
     await store.run("room_create", pid=PIDS[0], code="ROOM1", public=True)
     for pid in PIDS[1:n]:
@@ -211,7 +211,7 @@ async def test_the_secret_delay_is_drawn_within_the_rules(redis_url):
 
 async def test_nobody_is_in_the_queue_and_a_room_or_in_two_rooms(store):
     code = await room_with(store, 2)
-    await store.run("set_name", pid=PIDS[2], name="P2", key="p2", addr=ADDR)
+    await store.run("set_name", pid=PIDS[2], name="P2", keys=["p2"], addr=ADDR)
     await store.run("connect", pid=PIDS[2], stream="c", proc="p", addr=ADDR, lease_ms=45_000)
     await store.run("queue_join", pid=PIDS[2], code="QROOM", addr=ADDR)
     await store.run("room_join", pid=PIDS[2], code=code, role="player", addr=ADDR)

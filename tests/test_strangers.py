@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from game.names import name_key
+from game.names import name_keys
 from tests.conftest import FAST_GAME, free_port
 from tests.support import KEYS, Player, new_players, room_code_of, seated_room, start_server
 
@@ -207,7 +207,7 @@ async def test_a_claimed_time_faster_than_the_players_own_round_trip_allows_is_r
 
 
 async def pid_of(redis, name: str) -> str:
-    return await redis.get(KEYS.name(name_key(name)))
+    return await redis.get(KEYS.name(name_keys(name)[0]))
 
 
 async def missing(redis, key: str) -> bool:

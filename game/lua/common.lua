@@ -53,11 +53,14 @@ local function require_present(pid)
   end
 end
 
--- A name is taken while the player who holds it is online.
+-- A name is taken while another player who holds one of its keys is online.
 local NAME_TAKEN = 'That name is taken by someone online. Try another.'
-local function name_taken(key, pid)
-  local owner = redis.call('GET', K.name(key))
-  return owner and owner ~= pid and is_online(owner)
+local function name_taken(keys, pid)
+  for _, key in ipairs(keys) do
+    local owner = redis.call('GET', K.name(key))
+    if owner and owner ~= pid and is_online(owner) then return true end
+  end
+  return false
 end
 
 local function player_name(pid)

@@ -19,9 +19,9 @@ redis.call('ZREMRANGEBYSCORE', K.presence(), '-inf', NOW - 3600000)
 if redis.call('EXISTS', K.player(A.pid)) == 1 then
   redis.call('HSET', K.player(A.pid), 'addr', A.addr)
   redis.call('EXPIRE', K.player(A.pid), A.player_ttl_s)
-  local name_key = redis.call('HGET', K.player(A.pid), 'name_key')
-  if name_key and redis.call('GET', K.name(name_key)) == A.pid then
-    redis.call('EXPIRE', K.name(name_key), A.player_ttl_s)
+  local name_keys = redis.call('HGET', K.player(A.pid), 'name_keys')
+  for _, key in ipairs(name_keys and cjson.decode(name_keys) or {}) do
+    if redis.call('GET', K.name(key)) == A.pid then redis.call('EXPIRE', K.name(key), A.player_ttl_s) end
   end
 end
 local code = player_room(A.pid)

@@ -1,3 +1,3 @@
 -- Read only: would set_name.lua accept this name now? (validation as you type)
-if name_taken(A.key, A.pid) then return fail(409, NAME_TAKEN) end
+if name_taken(A.keys, A.pid) then return fail(409, NAME_TAKEN) end
 return finish({ok = true})

@@ -15,7 +15,7 @@ from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
 from quart import Blueprint, Response, abort, g, request
 
 from game import rules
-from game.names import clean_name, name_key
+from game.names import clean_name, name_keys
 from game.store import GameError
 from game.web import limits
 from game.web.context import services
@@ -110,7 +110,7 @@ async def name_problem(pid: str, raw: object) -> tuple[str | None, str]:
     if name is None:
         return None, problem
     try:
-        await services().store.run("name_check", pid=pid, key=name_key(name))
+        await services().store.run("name_check", pid=pid, keys=name_keys(name))
     except GameError as err:
         return None, err.message
     return name, ""
@@ -131,7 +131,7 @@ async def set_name() -> Response | DatastarResponse:
     if name is None:
         return DatastarResponse(SSE.patch_signals({"nameError": problem}))
     try:
-        accepted(await services().store.run("set_name", pid=pid, name=name, key=name_key(name),
+        accepted(await services().store.run("set_name", pid=pid, name=name, keys=name_keys(name),
                                             addr=limits.address_tag()))
     except GameError as err:  # taken in the meantime
         return DatastarResponse(SSE.patch_signals({"nameError": err.message}))

@@ -47,6 +47,29 @@ def require_player() -> str:
     return pid
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """A URL's scheme, host and port, the scheme's default port filled in
+    (`http://a` is `http://a:80`); None when it names no such thing ("null")."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port if parts.port is not None else DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # a port that is no number, a broken [IPv6] address
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return parts.scheme, parts.hostname, port
+
+
+def same_origin(origin: str) -> bool:
+    """Whether an Origin header names this app: the same scheme, host and port
+    (behind the proxy, with TRUST_PROXY=1, the ones it forwarded)."""
+    ours = origin_of(f"{request.scheme}://{request.host}")
+    return ours is not None and origin_of(origin) == ours
+
+
 async def check_command_request() -> None:
     """Refuse cross-site and non-Datastar POSTs before any handler runs."""
     if request.method != "POST":
@@ -55,7 +78,7 @@ async def check_command_request() -> None:
     if site is not None and site not in ("same-origin", "none"):
         abort(403, "Cross-site requests are refused.")
     origin = request.headers.get("Origin")
-    if origin is not None and urlsplit(origin).netloc != request.host:
+    if origin is not None and not same_origin(origin):
         abort(403, "Cross-origin requests are refused.")
     if request.headers.get("Datastar-Request") != "true":
         abort(400, "Commands must be sent by the page (Datastar-Request header missing).")
