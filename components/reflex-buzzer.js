@@ -75,7 +75,12 @@ export class ReflexBuzzer extends LitElement {
       outline: 0.25rem solid var(--buzzer-focus, #2563eb);
       outline-offset: 0.25rem;
     }
-    .buzz.ready { background: var(--buzzer-ready, #d62839); border-radius: 22%; }
+    /* "Get ready" breathes, at a pace that says nothing about when GO comes. */
+    .buzz.ready { background: var(--buzzer-ready, #d62839); border-radius: 22%; animation: breathe 1.6s ease-in-out infinite alternate; }
+    @keyframes breathe {
+      from { transform: scale(1); }
+      to { transform: scale(1.04); }
+    }
     .buzz.decoy {
       background: var(--buzzer-decoy, #ff7a00);
       border-radius: 0;

@@ -169,6 +169,8 @@ def load_settings(**overrides: object) -> Settings:
         "ready_min_ms": _int("READY_MIN_MS", 1500),
         "ready_max_ms": _int("READY_MAX_MS", 4000),
         "decoy_ms": _int("DECOY_MS", 900),
+        "decoy_share": float(os.environ.get("DECOY_SHARE", "0.35")),
+        "decoy_then_go": float(os.environ.get("DECOY_THEN_GO", "0.6")),
         "round_timeout_ms": _int("ROUND_TIMEOUT_MS", 3000),
         "results_pause_ms": _int("RESULTS_PAUSE_MS", 4000),
         "human_floor_ms": _int("HUMAN_FLOOR_MS", 100),

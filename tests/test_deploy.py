@@ -348,7 +348,7 @@ def press(tab: Tab, code: str, round_id: str, ms: int) -> Awaitable[httpx.Respon
 
 async def final_scores(*tabs_: Tab) -> None:
     for tab in tabs_:
-        text = await tab.wait_for(lambda t: "Final scores 1." in t)
+        text = await tab.wait_for(lambda t: "Final scores" in t and "False starts 1." in t)
         assert re.search(r"1\. Ann 6 pts 2\. Bob 4 pts", text)  # every round counted
 
 

@@ -67,7 +67,7 @@ async def test_a_redis_restart_mid_round_loses_no_seat_or_score(own_redis, playe
             # The stream is back and shows the room as Redis has it.
             await p.wait_for(lambda t: code in t and "Ann" in t and "Bob" in t and "Round" in t, timeout=5)
         assert time.monotonic() - restarted < 5
-        text = await bob.wait_for(lambda t: "Final scores 1." in t, timeout=20)
+        text = await bob.wait_for(lambda t: "Final scores" in t and "False starts 1." in t, timeout=20)
         assert "Ann" in text and "Bob" in text
         client = Redis.from_url(url, decode_responses=True)
         assert await client.zcard(KEYS.players(code)) == 2

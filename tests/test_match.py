@@ -35,7 +35,7 @@ async def test_two_players_play_a_match_to_the_final_scoreboard(server, players,
             await p.wait_for(lambda t: f"Round {round_no} of 2: Ann wins" in t)
         assert "180 ms · #1 (+3)" in bob.text and "240 ms · #2 (+2)" in bob.text
     for p in (ann, bob):
-        text = await p.wait_for(lambda t: "Final scores 1." in t)
+        text = await p.wait_for(lambda t: "Final scores" in t and "False starts 1." in t)
         assert re.search(r"1\. Ann 6 pts 2\. Bob 4 pts", text)
     assert "Play again" in ann.text and "Play again" not in bob.text
     assert "Back to lobby" in bob.text
@@ -70,7 +70,7 @@ async def test_a_press_before_go_is_a_false_start(server, players):
     await ann.wait_for(lambda t: "false start" in t)
     await bob.wait_for(lambda t: "pressed" in t)  # others see that Ann pressed, not the result
     await bob.wait_for(lambda t: "Bob wins" in t or "nobody wins" in t, timeout=10)
-    await ann.wait_for(lambda t: "Final scores 1." in t)
+    await ann.wait_for(lambda t: "Final scores" in t and "False starts 1." in t)
 
 
 async def test_a_round_ends_three_seconds_after_go_without_everyone(server, players):

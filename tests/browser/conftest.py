@@ -13,6 +13,7 @@ one asyncio loop.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 from tests.support import CHROMIUM, CHROMIUM_ARGS, Server
 
 VIEWPORT = {"width": 1100, "height": 800}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 # Installed in every page before its own scripts. A MutationObserver notes each
 # distinct #status text, each (phase, round) of the buzzer and when this page
@@ -100,14 +102,16 @@ class Person:
         return page
 
 
-@pytest.fixture
-async def people(browser: Browser, server: Server, redis: object) -> AsyncIterator[Callable[[], Awaitable[Person]]]:
-    """Make people for a test; at its end their tabs close and no page may have logged an error."""
+@contextlib.asynccontextmanager
+async def people_of(browser: Browser, server: Server) -> AsyncIterator[Callable[..., Awaitable[Person]]]:
+    """Make people playing on `server`; at the end their tabs close and no page may have logged an error."""
     made: list[Person] = []
     errors: list[str] = []
 
-    async def person() -> Person:
-        context = await browser.new_context(base_url=server.url, viewport=VIEWPORT)
+    async def person(**device: object) -> Person:
+        """Someone with a browser of their own; `device` as Playwright's new_context
+        takes it (PHONE: a phone's viewport, with touch)."""
+        context = await browser.new_context(**{"base_url": server.url, "viewport": VIEWPORT, **device})
         await context.add_init_script(RECORDER)
         someone = Person(context, errors)
         made.append(someone)
@@ -118,3 +122,10 @@ async def people(browser: Browser, server: Server, redis: object) -> AsyncIterat
     for someone in made:
         await someone.context.close()
     assert not found, "errors in the pages:\n" + "\n".join(found)
+
+
+@pytest.fixture
+async def people(browser: Browser, server: Server, redis: object) -> AsyncIterator[Callable[..., Awaitable[Person]]]:
+    """People playing on the suite's server (see `people_of`)."""
+    async with people_of(browser, server) as person:
+        yield person

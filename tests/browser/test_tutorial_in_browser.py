@@ -152,7 +152,7 @@ async def test_a_viewer_goes_through_the_six_chapters(people):
         }""",
         arg=REACTION_MS, polling="raf",
     )
-    await page.locator("reflex-buzzer button").click()
+    await page.locator("reflex-buzzer button.buzz").click()
     await expect(buzzer).to_have_attribute("phase", "done")
     await expect(buzzer).to_have_attribute("result", re.compile(r"^\d+ ms$"))
     await expect(page.locator("#verdict")).to_have_text(

@@ -29,6 +29,15 @@ PAGE_HTML = """<!doctype html>
     // and every "get ready" it announced (the page answers the server's probe).
     window.__buzzes = [];
     window.__readies = [];
+    // Every tone the page starts (its frequency): sound is made with Web Audio.
+    window.__tones = [];
+    const create = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function () {
+      const osc = create.call(this);
+      const start = osc.start.bind(osc);
+      osc.start = (...args) => { window.__tones.push(osc.frequency.value); return start(...args); };
+      return osc;
+    };
     document.addEventListener('ready', (e) => window.__readies.push({...e.detail, composed: e.composed}));
     document.addEventListener('buzz', (e) => {
       window.__buzzes.push({

@@ -374,3 +374,52 @@ def test_get_ready_is_announced_once_per_round(page):
     set_attrs(page, phase="ready", round_id="r31")
     readies = page.evaluate("window.__readies")
     assert readies == [{"roundId": "r30", "composed": True}, {"roundId": "r31", "composed": True}]
+
+
+SOUND = "#buzzer button.sound"
+
+
+def test_sound_is_off_until_its_toggle_turns_it_on(page):
+    expect(page.locator(SOUND)).to_have_text("Sound: off")
+    expect(page.locator(SOUND)).to_have_attribute("aria-pressed", "false")
+    set_attrs(page, phase="go", round_id="s1")
+    assert page.evaluate("window.__tones") == []  # silent by default
+    page.locator(SOUND).click()  # the gesture that lets the page play sound
+    expect(page.locator(SOUND)).to_have_text("Sound: on")
+    assert page.evaluate("localStorage.getItem('reflex-sound')") == "on"
+    set_attrs(page, phase="ready", round_id="s2")
+    set_attrs(page, phase="go", round_id="s2")
+    set_attrs(page, phase="ready", round_id="s3")
+    page.keyboard.press("Space")  # too early
+    assert page.evaluate("window.__tones") == [880, 160]  # GO's tone, then the false start's
+
+
+def test_go_comes_in_at_once_and_only_leaving_it_fades(page):
+    set_attrs(page, phase="ready", round_id="t1")
+    colours = page.evaluate("""async () => {
+        const el = document.getElementById('buzzer');
+        el.setAttribute('phase', 'go');
+        await el.updateComplete;
+        const button = el.shadowRoot.querySelector('button.buzz');
+        const first = getComputedStyle(button).backgroundColor;  // the frame GO is painted in
+        await new Promise((r) => setTimeout(r, 400));
+        return [first, getComputedStyle(button).backgroundColor];
+    }""")
+    assert colours[0] == colours[1], colours  # no colour on the way to GO's
+
+
+def test_a_decoy_says_no_and_a_press_on_it_is_early(page):
+    set_attrs(page, phase="decoy", round_id="d1")
+    expect(page.locator(BUTTON)).to_have_text("NO!")
+    expect(page.locator(STATUS)).to_have_text("NO! Don't press")
+    page.keyboard.press("Space")
+    assert [(e["roundId"], e["early"]) for e in buzzes(page)] == [("d1", True)]
+    expect(page.locator(STATUS)).to_have_text("too early")
+
+
+def test_a_press_from_the_players_other_tab_shows_as_pressed(page):
+    set_attrs(page, phase="go", round_id="o1")
+    set_attrs(page, result="230 ms")  # the server: this player has pressed (in another tab)
+    expect(page.locator(BUTTON)).to_have_attribute("aria-disabled", "true")
+    page.keyboard.press("Space")
+    assert buzzes(page) == []
