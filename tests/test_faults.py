@@ -5,6 +5,8 @@ import asyncio
 import signal
 import socket
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -12,6 +14,8 @@ from redis.asyncio import Redis
 
 from tests.conftest import FAST_GAME, free_port
 from tests.support import KEYS, Player, new_players, room_code_of, start_redis, start_server
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -38,6 +42,16 @@ async def retrying_players(url: str, registry: list[Player], *names: str) -> lis
         assert (await p.post("/name", {"name": name})).status_code == 204
         await p.start_stream(retry=True)
     return made
+
+
+async def settles(look: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float) -> T:
+    """Look again until what `look` finds is `done`, for states that nothing
+    announces (the kernel's sockets, Redis's clients); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not done(found := await look()):
+        assert time.monotonic() < deadline, f"not settled after {timeout}s: {found!r}"
+        await asyncio.sleep(0.05)
+    return found
 
 
 async def test_a_redis_restart_mid_round_loses_no_seat_or_score(own_redis, players):
@@ -88,6 +102,21 @@ async def test_the_relay_resubscribes_and_streams_catch_up_after_losing_pubsub(s
     await bob.wait_for(lambda t: "7 rounds." in t, timeout=5)
 
 
+def server_sockets_to(server_port: int, client_port: int) -> list[str]:
+    """The server's TCP sockets to one client port, as the kernel's tables list
+    them: "state tx_queue:rx_queue" (state in hex: 01 established, 04 FIN-WAIT-1)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)  # the header
+            for line in lines:
+                _, local, remote, state, queues, *_ = line.split()
+                ports = int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16)
+                if ports == (server_port, client_port):
+                    found.append(f"{state} {queues}")
+    return found
+
+
 async def test_a_stalled_reader_is_dropped_and_nobody_else_waits(redis_url, redis, players):
     env = {**FAST_GAME, "REDIS_URL": redis_url, "SEND_TIMEOUT_S": "1"}
     with start_server(env, free_port()) as srv:
@@ -102,6 +131,8 @@ async def test_a_stalled_reader_is_dropped_and_nobody_else_waits(redis_url, redi
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((host, int(port)))
+        client_port = sock.getsockname()[1]
+        assert server_sockets_to(int(port), client_port)  # the kernel's table shows the server's end
         cookie = "; ".join(f"{k}={v}" for k, v in stalled.client.cookies.items())
         sock.sendall(f"GET /stream HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n".encode())
         sock.setblocking(False)
@@ -122,6 +153,11 @@ async def test_a_stalled_reader_is_dropped_and_nobody_else_waits(redis_url, redi
             rounds = rounds % 20 + 1
             assert (await ann.post(f"/rooms/{code}/settings", {"rounds": rounds})).status_code == 204
         await dropped
+        # Reset, not closed: the kernel keeps no socket of the server's to that
+        # client, where a plain close would sit in FIN-WAIT-1 with the unsent views.
+        async def server_end() -> list[str]:
+            return server_sockets_to(int(port), client_port)
+        await settles(server_end, lambda found: not found, 5)
         # The server reset the connection: reading finds the end of it.
         async def until_closed() -> None:
             try:
