@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from game import rules
 from game.config import Settings
@@ -34,6 +37,14 @@ class GameError(Exception):
         self.message = message
 
 
+# A command whose connection turned out dead (Redis restarted since it was
+# last used) is sent again on a fresh one, up to 3 times, 0 to 0.4 s apart.
+# Connection errors only, never timeouts: a script that timed out may have run,
+# and only its answer was lost; it must not run twice. (redis-py's async
+# connections retry nothing unless told.)
+RETRY = Retry(ExponentialWithJitterBackoff(cap=0.4, base=0.05), 3, supported_errors=(RedisConnectionError,))
+
+
 def connect(settings: Settings) -> Redis:
     """A Redis client: the configured server, or an embedded in-process one."""
     if settings.redis_url:
@@ -47,7 +58,8 @@ def connect(settings: Settings) -> Redis:
             max_connections=settings.redis_pool,
             timeout=5,
             decode_responses=True,
-            health_check_interval=30,
+            retry=RETRY,
+            health_check_interval=30,  # a connection unused this long is first checked with a PING
             socket_timeout=5,
             socket_connect_timeout=2,
         )

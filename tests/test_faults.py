@@ -1,10 +1,12 @@
-"""Faults survived: Redis restarting mid-round, a process dying, a reader
-that stalls, a storm of reconnects, a graceful shutdown."""
+"""Faults survived: Redis restarting mid-round (and the connections that died
+with it), a process dying, a reader that stalls, a storm of reconnects, a
+graceful shutdown."""
 
 import asyncio
 import signal
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -86,6 +88,46 @@ async def test_a_redis_restart_mid_round_loses_no_seat_or_score(own_redis, playe
         client = Redis.from_url(url, decode_responses=True)
         assert await client.zcard(KEYS.players(code)) == 2
         await client.aclose()
+
+
+async def send_commands(host: Player, crowd: list[Player], code: str, count: int, batch: int) -> list[int]:
+    """`count` commands as players send them, `batch` at a time: the host changing
+    the room's rounds, players checking names as they type; their statuses."""
+
+    async def one(i: int) -> int:
+        if i % 3 == 0:
+            response = await host.post(f"/rooms/{code}/settings", {"rounds": i % 20 + 1})
+        else:
+            response = await crowd[i % len(crowd)].post("/name/check", {"name": f"Typed{i}"})
+        return response.status_code
+
+    statuses: list[int] = []
+    for start in range(0, count, batch):
+        statuses += await asyncio.gather(*(one(i) for i in range(start, min(start + batch, count))))
+    return statuses
+
+
+async def test_once_a_restarted_redis_answers_every_command_succeeds(own_redis, players):
+    url, procs, restart = own_redis
+    with start_server({**FAST_GAME, "REDIS_URL": url}, free_port()) as srv:
+        crowd = await retrying_players(srv.url, players, *[f"P{i}" for i in range(8)])
+        host = crowd[0]
+        await host.post("/rooms", {"public": True})
+        await host.wait_for(lambda t: "Room" in t)
+        code = room_code_of(host)
+        for p in crowd[1:]:
+            assert (await p.post(f"/rooms/{code}/join", {"role": "player"})).status_code == 204
+        # A busy moment: the pool holds many connections, and each dies with Redis.
+        assert set(await send_commands(host, crowd, code, 300, 60)) <= {200, 204}
+
+        procs[-1].kill()  # hard
+        procs[-1].wait(10)
+        restart()
+        async with httpx.AsyncClient(base_url=srv.url) as probe:
+            await settles(lambda: probe.get("/readyz"), lambda r: r.status_code == 200, 20)
+
+        statuses = await send_commands(host, crowd, code, 300, 30)
+        assert set(statuses) <= {200, 204}, Counter(statuses)  # not one 503 (nor any other refusal)
 
 
 async def test_the_relay_resubscribes_and_streams_catch_up_after_losing_pubsub(server, players, redis):
