@@ -1,6 +1,6 @@
 """Faults survived: Redis restarting mid-round (and the connections that died
-with it), a process dying, a reader that stalls, a storm of reconnects, a
-graceful shutdown."""
+with it), a process dying, a reader that stalls, a storm of reconnects, the
+Redis connections a crowd left behind, a graceful shutdown."""
 
 import asyncio
 import signal
@@ -234,6 +234,26 @@ async def test_a_reconnect_storm_brings_every_view_back(server, players, redis):
     for i, p in enumerate(crowd):
         assert f'<span class="name">S{i:03d}</span> <span class="tag">you</span>' in p.html
     assert not [line for line in server.log if "Traceback" in line or " ERROR " in line]
+
+
+async def test_the_redis_pool_shrinks_back_once_a_crowd_has_left(own_redis, players):
+    url, _, _ = own_redis  # a redis-server of its own: every client but ours is the app's
+    keep = 4
+    env = {**FAST_GAME, "REDIS_URL": url, "REDIS_IDLE_S": "1", "REDIS_POOL_MIN": str(keep)}
+    async with Redis.from_url(url, decode_responses=True, single_connection_client=True) as redis:
+        ours = str(await redis.client_id())
+
+        async def app_connections() -> int:
+            return sum(client["id"] != ours for client in await redis.client_list())
+
+        with start_server(env, free_port()) as srv:
+            before = (await redis.info("stats"))["total_connections_received"]
+            crowd = await new_players(srv, players, *[f"C{i:03d}" for i in range(200)])  # at once
+            opened = (await redis.info("stats"))["total_connections_received"] - before
+            assert opened > 4 * keep  # the crowd made the pool grow
+            await asyncio.gather(*(p.stop_stream() for p in crowd))  # ... and leaves at once
+            # Idle connections are closed down to the floor; the relay's pub/sub one stays.
+            await settles(app_connections, lambda n: n <= keep + 1, 20)
 
 
 async def test_sigterm_ends_the_process_within_the_graceful_timeout(redis_url, players, redis):
