@@ -73,8 +73,8 @@ class IdlePool(BlockingConnectionPool):
         self._idle_since[connection] = time.monotonic()
         await super().release(connection)
 
-    async def close_idle(self) -> int:
-        """Close the connections idle past `idle_s` beyond the `keep` newest; how many were closed."""
+    async def close_idle(self) -> None:
+        """Close the connections idle past `idle_s`, but not the `keep` used last."""
         free = self._available_connections  # redis-py's stack: the longest idle first
         cutoff = time.monotonic() - self.idle_s
         stale = 0
@@ -85,7 +85,6 @@ class IdlePool(BlockingConnectionPool):
             self._idle_since.pop(connection, None)
             with contextlib.suppress(RedisError, OSError):  # closing: a broken one is closed too
                 await connection.disconnect()
-        return len(closing)
 
 
 async def release_idle(redis: Redis) -> None:
