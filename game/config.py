@@ -68,6 +68,8 @@ class Settings:
     max_queue: int = 1000  # players waiting for quick play
     player_ttl_s: int = 7 * 24 * 3600
     redis_pool: int = 1000  # Redis connections per process; a burst past it waits its turn
+    redis_idle_s: float = 60.0  # a pooled Redis connection unused this long is closed ...
+    redis_pool_min: int = 8  # ... unless it is one of the last this many
 
 
 def _limit(name: str, default: str) -> tuple[int, int]:
@@ -188,6 +190,8 @@ def load_settings(**overrides: object) -> Settings:
         "probe_limit": _limit("PROBE_LIMIT", "120/60"),
         "room_ttl_s": _int("ROOM_TTL_S", 900),
         "redis_pool": _int("REDIS_POOL", 1000),
+        "redis_idle_s": float(os.environ.get("REDIS_IDLE_S", "60")),
+        "redis_pool_min": _int("REDIS_POOL_MIN", 8),
     }
     values.update(overrides)
     if "secret_key" not in values:
@@ -195,5 +199,7 @@ def load_settings(**overrides: object) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if not 2 <= settings.room_max_players <= 8:
         raise ValueError("ROOM_MAX_PLAYERS must be between 2 and 8")
+    if settings.redis_idle_s <= 0:
+        raise ValueError("REDIS_IDLE_S must be more than 0 seconds")
     check_secret(settings)
     return settings

@@ -15,6 +15,8 @@ import time
 from collections import defaultdict
 
 from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -70,6 +72,13 @@ class Relay:
 
     async def start(self) -> None:
         await self._pubsub.subscribe(self._home)
+        if self._pubsub.connection:
+            # This connection keeps redis-py's default, no retry (`_listen`
+            # reconnects it): the pool's RETRY (game/store.py) would also
+            # reconnect it inside whichever task is using it, the listener or
+            # a stream subscribing, and two tasks reconnecting one connection
+            # at once break it.
+            self._pubsub.connection.retry = Retry(NoBackoff(), 0)
         self._task = asyncio.create_task(self._listen(), name="relay")
 
     async def stop(self) -> None:

@@ -1,13 +1,15 @@
 """The per-process services of the game, started and stopped as one.
 
-`running(settings)` opens them in order (Redis, the relay's one pub/sub
-connection, the presence lease) and closes them in reverse when the block
-ends, so every start has its stop beside it. The web layer holds the result
-for the process's lifetime (`app.py`).
+`running(settings)` opens them in order (Redis, with the task that closes
+its idle connections; the relay's one pub/sub connection; the presence
+lease) and closes them in reverse when the block ends, so every start has
+its stop beside it. The web layer holds the result for the process's
+lifetime (`app.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from game.config import Settings
 from game.presence import Presence
 from game.reads import Snapshots
 from game.relay import Relay
-from game.store import Store, connect
+from game.store import Store, connect, release_idle
 from game.timers import Receipts, Timers
 
 
@@ -43,11 +45,13 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         return [code for channel in relay.channels() if (code := store.keys.room_of_channel(channel))]
 
     presence = Presence(store, settings, rooms_shown)
+    idle = asyncio.create_task(release_idle(redis), name="redis-idle")  # a burst's connections, closed
     try:
         await relay.start()
         await presence.start()  # the lease, before this process opens any stream
         yield Services(settings, store, relay, timers, presence, Snapshots(), Receipts(store))
     finally:
+        idle.cancel()
         timers.cancel_all()
         presence.cancel_all()
         store.stop()

@@ -8,14 +8,21 @@ exactly one winner. Scripts publish the channels they touched themselves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 from game import rules
 from game.config import Settings
@@ -35,6 +42,61 @@ class GameError(Exception):
         self.message = message
 
 
+# A command whose connection turned out dead (Redis restarted since it was
+# last used) is sent again on a fresh one, up to 3 times, 0 to 0.4 s apart.
+# Connection errors only, never timeouts: a script that timed out may have run,
+# and only its answer was lost; it must not run twice. (redis-py's async
+# connections retry nothing unless told.)
+RETRY = Retry(ExponentialWithJitterBackoff(cap=0.4, base=0.05), 3, supported_errors=(RedisConnectionError,))
+
+
+class IdlePool(BlockingConnectionPool):
+    """A blocking pool that closes the connections a burst left idle.
+
+    redis-py never closes a pooled connection by itself: after 2,000 streams
+    had opened and closed, each process kept 1,000 connections to Redis (whose
+    own limit is 10,000 clients, all processes together). The pool is a stack
+    (the connection released last is used next), so the ones at the bottom
+    have been idle longest: `close_idle` closes those idle past `idle_s`,
+    keeping `keep`, and `release_idle` calls it a few times per `idle_s`.
+    redis-py offers no such setting (8.1), so this reads its free list;
+    tests/test_faults.py (the pool shrinking back) fails if that changes.
+    """
+
+    def __init__(self, *, idle_s: float, keep: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.idle_s = idle_s
+        self.keep = keep
+        self._idle_since: dict[AbstractConnection, float] = {}
+
+    async def release(self, connection: AbstractConnection) -> None:
+        self._idle_since[connection] = time.monotonic()
+        await super().release(connection)
+
+    async def close_idle(self) -> None:
+        """Close the connections idle past `idle_s`, but not the `keep` used last."""
+        free = self._available_connections  # redis-py's stack: the longest idle first
+        cutoff = time.monotonic() - self.idle_s
+        stale = 0
+        while stale < len(free) - self.keep and self._idle_since.get(free[stale], 0.0) < cutoff:
+            stale += 1
+        closing, free[:stale] = free[:stale], []  # out of the pool before any await
+        for connection in closing:
+            self._idle_since.pop(connection, None)
+            with contextlib.suppress(RedisError, OSError):  # closing: a broken one is closed too
+                await connection.disconnect()
+
+
+async def release_idle(redis: Redis) -> None:
+    """Close the pool's idle connections, a few times per idle period, until cancelled."""
+    pool = redis.connection_pool
+    if not isinstance(pool, IdlePool):
+        return  # the embedded Redis holds no connections
+    while True:
+        await asyncio.sleep(pool.idle_s / 3)
+        await pool.close_idle()
+
+
 def connect(settings: Settings) -> Redis:
     """A Redis client: the configured server, or an embedded in-process one."""
     if settings.redis_url:
@@ -43,12 +105,15 @@ def connect(settings: Settings) -> Redis:
         # thousands of tabs opening their streams at once each holds one
         # for a moment. Timeouts, so a lost Redis gives a quick 503 rather
         # than a hung request.
-        pool = BlockingConnectionPool.from_url(
+        pool = IdlePool.from_url(
             settings.redis_url,
+            idle_s=settings.redis_idle_s,
+            keep=settings.redis_pool_min,
             max_connections=settings.redis_pool,
             timeout=5,
             decode_responses=True,
-            health_check_interval=30,
+            retry=RETRY,
+            health_check_interval=30,  # a connection unused this long is first checked with a PING
             socket_timeout=5,
             socket_connect_timeout=2,
         )

@@ -1,10 +1,14 @@
-"""Faults survived: Redis restarting mid-round, a process dying, a reader
-that stalls, a storm of reconnects, a graceful shutdown."""
+"""Faults survived: Redis restarting mid-round (and the connections that died
+with it), a process dying, a reader that stalls, a storm of reconnects, the
+Redis connections a crowd left behind, a graceful shutdown."""
 
 import asyncio
 import signal
 import socket
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -12,6 +16,8 @@ from redis.asyncio import Redis
 
 from tests.conftest import FAST_GAME, free_port
 from tests.support import KEYS, Player, new_players, room_code_of, start_redis, start_server
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -38,6 +44,16 @@ async def retrying_players(url: str, registry: list[Player], *names: str) -> lis
         assert (await p.post("/name", {"name": name})).status_code == 204
         await p.start_stream(retry=True)
     return made
+
+
+async def settles(look: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float) -> T:
+    """Look again until what `look` finds is `done`, for states that nothing
+    announces (the kernel's sockets, Redis's clients); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not done(found := await look()):
+        assert time.monotonic() < deadline, f"not settled after {timeout}s: {found!r}"
+        await asyncio.sleep(0.05)
+    return found
 
 
 async def test_a_redis_restart_mid_round_loses_no_seat_or_score(own_redis, players):
@@ -74,6 +90,46 @@ async def test_a_redis_restart_mid_round_loses_no_seat_or_score(own_redis, playe
         await client.aclose()
 
 
+async def send_commands(host: Player, crowd: list[Player], code: str, count: int, batch: int) -> list[int]:
+    """`count` commands as players send them, `batch` at a time: the host changing
+    the room's rounds, players checking names as they type; their statuses."""
+
+    async def one(i: int) -> int:
+        if i % 3 == 0:
+            response = await host.post(f"/rooms/{code}/settings", {"rounds": i % 20 + 1})
+        else:
+            response = await crowd[i % len(crowd)].post("/name/check", {"name": f"Typed{i}"})
+        return response.status_code
+
+    statuses: list[int] = []
+    for start in range(0, count, batch):
+        statuses += await asyncio.gather(*(one(i) for i in range(start, min(start + batch, count))))
+    return statuses
+
+
+async def test_once_a_restarted_redis_answers_every_command_succeeds(own_redis, players):
+    url, procs, restart = own_redis
+    with start_server({**FAST_GAME, "REDIS_URL": url}, free_port()) as srv:
+        crowd = await retrying_players(srv.url, players, *[f"P{i}" for i in range(8)])
+        host = crowd[0]
+        await host.post("/rooms", {"public": True})
+        await host.wait_for(lambda t: "Room" in t)
+        code = room_code_of(host)
+        for p in crowd[1:]:
+            assert (await p.post(f"/rooms/{code}/join", {"role": "player"})).status_code == 204
+        # A busy moment: the pool holds many connections, and each dies with Redis.
+        assert set(await send_commands(host, crowd, code, 300, 60)) <= {200, 204}
+
+        procs[-1].kill()  # hard
+        procs[-1].wait(10)
+        restart()
+        async with httpx.AsyncClient(base_url=srv.url) as probe:
+            await settles(lambda: probe.get("/readyz"), lambda r: r.status_code == 200, 20)
+
+        statuses = await send_commands(host, crowd, code, 300, 30)
+        assert set(statuses) <= {200, 204}, Counter(statuses)  # not one 503 (nor any other refusal)
+
+
 async def test_the_relay_resubscribes_and_streams_catch_up_after_losing_pubsub(server, players, redis):
     ann, bob = await retrying_players(server.url, players, "Ann", "Bob")
     await ann.post("/rooms", {"public": True})
@@ -86,6 +142,21 @@ async def test_the_relay_resubscribes_and_streams_catch_up_after_losing_pubsub(s
     await redis.hset(KEYS.room(code), "rounds", 7)  # a change nobody announces
     await ann.wait_for(lambda t: "7 rounds" in t or 'value="7" selected' in ann.html, timeout=5)
     await bob.wait_for(lambda t: "7 rounds." in t, timeout=5)
+
+
+def server_sockets_to(server_port: int, client_port: int) -> list[str]:
+    """The server's TCP sockets to one client port, as the kernel's tables list
+    them: "state tx_queue:rx_queue" (state in hex: 01 established, 04 FIN-WAIT-1)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)  # the header
+            for line in lines:
+                _, local, remote, state, queues, *_ = line.split()
+                ports = int(local.rsplit(":", 1)[1], 16), int(remote.rsplit(":", 1)[1], 16)
+                if ports == (server_port, client_port):
+                    found.append(f"{state} {queues}")
+    return found
 
 
 async def test_a_stalled_reader_is_dropped_and_nobody_else_waits(redis_url, redis, players):
@@ -102,6 +173,8 @@ async def test_a_stalled_reader_is_dropped_and_nobody_else_waits(redis_url, redi
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((host, int(port)))
+        client_port = sock.getsockname()[1]
+        assert server_sockets_to(int(port), client_port)  # the kernel's table shows the server's end
         cookie = "; ".join(f"{k}={v}" for k, v in stalled.client.cookies.items())
         sock.sendall(f"GET /stream HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n".encode())
         sock.setblocking(False)
@@ -122,6 +195,11 @@ async def test_a_stalled_reader_is_dropped_and_nobody_else_waits(redis_url, redi
             rounds = rounds % 20 + 1
             assert (await ann.post(f"/rooms/{code}/settings", {"rounds": rounds})).status_code == 204
         await dropped
+        # Reset, not closed: the kernel keeps no socket of the server's to that
+        # client, where a plain close would sit in FIN-WAIT-1 with the unsent views.
+        async def server_end() -> list[str]:
+            return server_sockets_to(int(port), client_port)
+        await settles(server_end, lambda found: not found, 5)
         # The server reset the connection: reading finds the end of it.
         async def until_closed() -> None:
             try:
@@ -157,6 +235,26 @@ async def test_a_reconnect_storm_brings_every_view_back(server, players, redis):
         assert f'<span class="name">S{i:03d}</span> <span class="tag">you</span>' in p.html
     errors = [line for line in server.log if "Traceback" in line or " ERROR " in line]
     assert not errors, "".join(server.log[-60:])  # the whole traceback, to see what failed
+
+
+async def test_the_redis_pool_shrinks_back_once_a_crowd_has_left(own_redis, players):
+    url, _, _ = own_redis  # a redis-server of its own: every client but ours is the app's
+    keep = 4
+    env = {**FAST_GAME, "REDIS_URL": url, "REDIS_IDLE_S": "1", "REDIS_POOL_MIN": str(keep)}
+    async with Redis.from_url(url, decode_responses=True, single_connection_client=True) as redis:
+        ours = str(await redis.client_id())
+
+        async def app_connections() -> int:
+            return sum(client["id"] != ours for client in await redis.client_list())
+
+        with start_server(env, free_port()) as srv:
+            before = (await redis.info("stats"))["total_connections_received"]
+            crowd = await new_players(srv, players, *[f"C{i:03d}" for i in range(200)])  # at once
+            opened = (await redis.info("stats"))["total_connections_received"] - before
+            assert opened > 4 * keep  # the crowd made the pool grow
+            await asyncio.gather(*(p.stop_stream() for p in crowd))  # ... and leaves at once
+            # Idle connections are closed down to the floor; the relay's pub/sub one stays.
+            await settles(app_connections, lambda n: n <= keep + 1, 20)
 
 
 async def test_sigterm_ends_the_process_within_the_graceful_timeout(redis_url, players, redis):

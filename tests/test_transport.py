@@ -1,9 +1,9 @@
 """The one reach into Hypercorn's private attributes, on a real Hypercorn.
 
 `abort_connection` walks from the ASGI `send` Hypercorn hands the app to the
-socket's transport. If a Hypercorn upgrade moves those attributes, this test
-fails (a stalled reader would then hold its connection until the client
-reads, see tests/test_faults.py).
+socket's transport, and resets the connection. If a Hypercorn upgrade moves
+those attributes, this test fails (a stalled reader would then hold its
+connection until the client reads, see tests/test_faults.py).
 """
 
 import asyncio
@@ -42,15 +42,16 @@ async def test_the_connection_behind_hypercorns_send_can_be_cut():
             except OSError:
                 await asyncio.sleep(0.05)
         writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        received = b""
+        received, reset = b"", False
         async with asyncio.timeout(5):  # cut at once, not when the response would end (never)
             try:
                 while chunk := await reader.read(1024):
                     received += chunk
             except ConnectionResetError:
-                pass
+                reset = True
         assert found == [True]
         assert b"first" in received and not received.endswith(b"0\r\n\r\n")  # cut, not a finished body
+        assert reset  # a reset (RST): a plain close would first wait for the unsent data to drain
         writer.close()
     finally:
         hang.set()

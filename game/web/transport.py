@@ -12,8 +12,8 @@ that is gone. So the guard also watches the disconnect message.
 
 Stalling: a client that stops reading fills its socket buffers and the next
 send waits. After `send_timeout` the response is abandoned (the stream ends:
-presence, mailbox, subscription released) and the connection is reset, so
-the unsent data is dropped with it (`abort_connection`).
+presence, mailbox, subscription released) and the connection is reset (a TCP
+RST), so the kernel drops the unsent data with it (`abort_connection`).
 """
 
 from __future__ import annotations
@@ -21,12 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # struct linger {on, 0 s}: close() sends RST
 
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
@@ -141,10 +145,14 @@ def abort_connection(send: Any) -> bool:
     """Reset the TCP connection behind Hypercorn's ASGI `send`; False if it cannot be found.
 
     ASGI has no way to drop a connection, and a graceful close would wait for
-    the stalled client to read what is still buffered. Hypercorn's `send` is a
-    bound method of its stream, whose protocol sends through the TCP server
-    that owns the asyncio writer. This is the one place that reaches into
-    Hypercorn's private attributes; tests/test_transport.py fails if they change.
+    the stalled client to read what is still buffered. Even closing the socket
+    is graceful to the kernel: it sends a FIN after the unsent data, and the
+    socket stays in FIN-WAIT-1 holding megabytes for a client that reads
+    nothing. A zero linger turns the close into a reset: the kernel sends RST
+    and frees the data at once. Hypercorn's `send` is a bound method of its
+    stream, whose protocol sends through the TCP server that owns the asyncio
+    writer. This is the one place that reaches into Hypercorn's private
+    attributes; tests/test_transport.py fails if they change.
     """
     stream = getattr(send, "__self__", None)
     protocol = getattr(getattr(stream, "send", None), "__self__", None)
@@ -152,5 +160,9 @@ def abort_connection(send: Any) -> bool:
     writer = getattr(server, "writer", None)
     if writer is None:
         return False
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed: nothing left to drop
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_ON_CLOSE)
     writer.transport.abort()
     return True
