@@ -57,19 +57,16 @@ def _drain(proc: subprocess.Popen[str], log: list[str], ready: threading.Event) 
 
 
 @contextlib.contextmanager
-def start_server(env: dict[str, str], port: int, workers: int = 1) -> Iterator[Server]:
-    """Hypercorn serving create_app() on 127.0.0.1:port, until the block ends."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--graceful-timeout", "2", "app:create_app()"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+def serving(command: list[str], cwd: Path, env: dict[str, str], port: int) -> Iterator[Server]:
+    """A server process on 127.0.0.1:port (ready once it logs "Running on"), until the block ends."""
+    proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     server = Server(f"http://127.0.0.1:{port}", proc)
     ready = threading.Event()
     threading.Thread(target=_drain, args=(proc, server.log, ready), daemon=True).start()
     if not ready.wait(30) or proc.poll() is not None:
         proc.kill()
-        raise RuntimeError("the app did not start:\n" + "".join(server.log))
+        raise RuntimeError("the server did not start:\n" + "".join(server.log))
     try:
         yield server
     finally:
@@ -78,6 +75,13 @@ def start_server(env: dict[str, str], port: int, workers: int = 1) -> Iterator[S
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def start_server(env: dict[str, str], port: int, workers: int = 1) -> contextlib.AbstractContextManager[Server]:
+    """Hypercorn serving create_app() on 127.0.0.1:port, until the block ends."""
+    command = [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+               "--graceful-timeout", "2", "app:create_app()"]
+    return serving(command, ROOT, env, port)
 
 
 def start_redis(port: int, workdir: Path, *extra: str) -> subprocess.Popen[str]:
@@ -227,6 +231,11 @@ class Player:
     def stream_ended(self) -> bool:
         """The stream was opened, and the server has ended it."""
         return self._task is not None and self._task.done()
+
+    async def until_stream_ends(self, timeout: float = 5) -> None:
+        """Wait until the server ends this tab's stream."""
+        assert self._task is not None, "no stream was opened"
+        await asyncio.wait_for(asyncio.shield(self._task), timeout)
 
     async def stop_stream(self) -> None:
         if self._task:

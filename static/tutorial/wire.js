@@ -127,8 +127,11 @@
       return new Response(watched(response.body, label, init.signal), { status, statusText, headers });
     }
     if (type) {
-      // A refusal's message (text/plain), or HTML / JSON that Datastar patches in.
-      response.clone().text().then((text) => text && log(kind, `  ${type}`, text), () => {});
+      // A refusal's sentence (text/plain), or HTML / JSON that Datastar patches in. Read
+      // before Datastar gets the response: after an error status it aborts the request,
+      // and a copy still being read would be cut off with it.
+      const text = await response.clone().text().catch(() => '');
+      if (text) log(kind, `  ${type}`, text);
     }
     return response;
   };
