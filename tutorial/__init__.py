@@ -95,8 +95,8 @@ def chapters() -> list[Chapter]:
     for i, (folder, module) in enumerate(modules):
         previous = modules[i - 1][0] / "app.py" if i else None
         number = int(folder.name[:2])
-        made.append(Chapter(number, folder, module,
-                            frame(number, titles[i][1], folder, titles, previous, getattr(module, "TOUR", {}))))
+        tour = getattr(module, "TOUR", {})  # chapter 7's stops in the real game
+        made.append(Chapter(number, folder, module, frame(number, titles[i][1], folder, titles, previous, tour)))
     return made
 
 
@@ -151,7 +151,8 @@ def mount(app: Quart, settings: Settings) -> None:
     for chapter in mounted:
         protect(chapter, app, settings)
     app.register_blueprint(bp)
-    app.asgi_app = dispatch(app.asgi_app, {str(c.number): c.app for c in mounted})  # type: ignore[method-assign]
+    apps = {str(chapter.number): chapter.app for chapter in mounted}
+    app.asgi_app = dispatch(app.asgi_app, apps)  # type: ignore[method-assign]
 
     @app.while_serving
     async def chapters_serving() -> AsyncIterator[None]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from tutorial.source import highlighted, language, shown
+from tutorial.source import MARKER, highlighted, language, shown
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_FILES = ("app.py", "*.js", "templates/*.html", "static/*.js", "static/*.css")
@@ -81,7 +81,8 @@ def file_views(folder: Path, path: Path, group: str) -> list[View]:
     """The whole file (markers out), highlighted once; each region is a range of its lines."""
     relative = path.relative_to(folder).as_posix()
     text = shown(path.read_text(encoding="utf-8"))
-    whole = View(relative, group, f"{relative} (whole file)", highlighted(text.text, language(path), spans=file_id(relative)))
+    code = highlighted(text.text, language(path), spans=file_id(relative))
+    whole = View(relative, group, f"{relative} (whole file)", code)
     regions = [View(f"{relative}#{name}", group, f"{relative} · {name}", Markup(), relative, lines)
                for name, lines in sorted(text.regions.items(), key=lambda item: item[1])]
     return [*regions, whole]
@@ -108,8 +109,9 @@ def tour_views(tour: Tour) -> list[View]:
         span = tour_span(lines, first, last)
         start, end = span or (0, len(lines) - 1)
         label = f"{path} · {name.removeprefix('tour-')}" if span else f"{path} (whole file: the excerpt moved)"
+        code = "\n".join(lines[start : end + 1]) + "\n"
         views.append(View(f"tour/{name}", "The real game", label,
-                          highlighted("\n".join(lines[start : end + 1]) + "\n", language(Path(path)), first_line=start + 1)))
+                          highlighted(code, language(Path(path)), first_line=start + 1)))
     return views
 
 
@@ -118,14 +120,19 @@ def changes(previous: Path | None, current: Path) -> list[View]:
     if previous is None:
         return []
     before, after = (shown(p.read_text(encoding="utf-8")).text.splitlines(keepends=True) for p in (previous, current))
-    diff = "".join(difflib.unified_diff(before, after, f"{previous.parent.name}/app.py", f"{current.parent.name}/app.py"))
+    names = (f"{previous.parent.name}/app.py", f"{current.parent.name}/app.py")
+    diff = "".join(difflib.unified_diff(before, after, *names))
     return [View("changes", "Changes", f"What changed since chapter {previous.parent.name[:2].lstrip('0')}",
                  highlighted(diff, "diff"))]
 
 
 def solutions(folder: Path) -> list[View]:
+    """Each exercise's solution, a diff; its region markers (context for `git apply`) left out."""
+    def readable(diff: str) -> str:
+        return "".join(line for line in diff.splitlines(keepends=True) if not MARKER.match(line[1:]))
+
     return [View(f"solution/{path.stem}", "Solutions", f"Solution: {path.stem}",
-                 highlighted(path.read_text(encoding="utf-8"), "diff"))
+                 highlighted(readable(path.read_text(encoding="utf-8")), "diff"))
             for path in sorted((folder / "solutions").glob("*.diff"))]
 
 

@@ -103,7 +103,9 @@
     // and those of a POST (or the action's payload) as its JSON body.
     const query = url.searchParams.get('datastar');
     url.searchParams.delete('datastar');
-    const body = typeof init.body === 'string' ? init.body : '';
+    // A form posted with {contentType: 'form'} is a URLSearchParams body (a FormData one with files).
+    const body = typeof init.body === 'string' || init.body instanceof URLSearchParams ? String(init.body)
+      : init.body instanceof FormData ? '(form data)' : '';
     const sent = query !== null ? `signals in the URL: ${query}` : body && `body: ${body}`;
     return { label: `${method} ${url.pathname}${url.search}`, sent };
   }

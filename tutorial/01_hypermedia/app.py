@@ -24,7 +24,7 @@ if not DATASTAR_JS.is_file():
     raise SystemExit(f"No Datastar bundle at {DATASTAR_JS}: see the line at the top of {__file__}.")
 
 app = Quart(__name__)
-app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # a line holding only {% … %} or {# … #} leaves no blank line
+app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # {% … %} and {# … #} lines leave no blank line
 
 
 @app.get("/")

@@ -32,8 +32,8 @@ if not DATASTAR_JS.is_file():
 PASSWORD = "open sesame"  # the demo's one password, shown on the page: a real one is a salted hash
 
 app = Quart(__name__)
-app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # a line holding only {% … %} or {# … #} leaves no blank line
-app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)  # signs the session cookie
+app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # {% … %} and {# … #} lines leave no blank line
+app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)  # signs the cookie
 
 
 @app.errorhandler(HTTPException)

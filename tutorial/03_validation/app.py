@@ -38,8 +38,8 @@ LIVE_S = 5  # how long the wrong way's each stream stays open (bounded, so the d
 LIVE_CAP = 10  # and how many one visitor may have open at once
 
 app = Quart(__name__)
-app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # a line holding only {% … %} or {# … #} leaves no blank line
-app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)  # signs the session cookie
+app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # {% … %} and {# … #} lines leave no blank line
+app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)  # signs the cookie
 
 
 @app.errorhandler(HTTPException)
@@ -50,7 +50,7 @@ async def refused(error: HTTPException) -> Response:
 
 @app.get("/")
 async def page() -> str:
-    session.setdefault("pid", secrets.token_urlsafe(16))  # who this browser is: the signed cookie, never a signal
+    session.setdefault("pid", secrets.token_urlsafe(16))  # who this browser is: in the signed cookie
     return await render_template("page.html", title=TITLE, live_s=LIVE_S, live_cap=LIVE_CAP)
 
 

@@ -37,8 +37,8 @@ BURN_S = 2.0  # how long each side of the busy-loop demo runs (bounded, so the d
 TICKS = 10  # seconds the polling and streaming demos each run
 
 app = Quart(__name__)
-app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # a line holding only {% … %} or {# … #} leaves no blank line
-app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)  # signs the session cookie
+app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # {% … %} and {# … #} lines leave no blank line
+app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)  # signs the cookie
 app.config["RESPONSE_TIMEOUT"] = None  # a stream lives as long as its tab (Quart cuts any response at 60 s)
 
 
@@ -50,7 +50,7 @@ async def refused(error: HTTPException) -> Response:
 
 @app.get("/")
 async def page() -> str:
-    session.setdefault("pid", secrets.token_urlsafe(16))  # who this browser is: the signed cookie, never a signal
+    session.setdefault("pid", secrets.token_urlsafe(16))  # who this browser is: in the signed cookie
     return await render_template("page.html", title=TITLE, burn_s=BURN_S, ticks=TICKS)
 
 
@@ -94,7 +94,8 @@ def tab_left() -> bool:
 @app.get("/once")
 async def once() -> DatastarResponse:
     """One-shot: one event, and the response ends."""
-    return DatastarResponse(SSE.patch_elements(await fragment("once", at=datetime.now().strftime("%H:%M:%S"))))
+    html = await fragment("once", at=datetime.now().strftime("%H:%M:%S"))
+    return DatastarResponse(SSE.patch_elements(html))
 # endregion
 
 
@@ -203,8 +204,8 @@ async def busy() -> DatastarResponse:
                 if news.is_set():  # anything new? no...
                     break
                 await asyncio.sleep(0)  # "yields", but asks to run again at once
-            yield SSE.patch_elements(await fragment("burn", side="busy", cpu=time.thread_time() - cpu, checks=checks,
-                                                      seconds=BURN_S))
+            spent = time.thread_time() - cpu
+            yield SSE.patch_elements(await fragment("burn", side="busy", cpu=spent, checks=checks, seconds=BURN_S))
     return DatastarResponse(events())
 
 
@@ -215,8 +216,8 @@ async def waiting() -> DatastarResponse:
     async def events() -> AsyncIterator[str]:
         news, cpu = asyncio.Event(), time.thread_time()
         woke = await woken(news, BURN_S)  # nothing happens: it sleeps the whole time
-        yield SSE.patch_elements(await fragment("burn", side="waiting", cpu=time.thread_time() - cpu,
-                                                  checks=int(woke), seconds=BURN_S))
+        spent = time.thread_time() - cpu
+        yield SSE.patch_elements(await fragment("burn", side="waiting", cpu=spent, checks=int(woke), seconds=BURN_S))
     return DatastarResponse(events())
 # endregion
 
@@ -234,7 +235,8 @@ async def burst() -> DatastarResponse:
         unbounded: asyncio.Queue[int] = asyncio.Queue()  # grows with every message a slow tab has not read
         bounded: asyncio.Queue[int] = asyncio.Queue(maxsize=10)  # full: the publisher waits for the reader
         flag = asyncio.Event()
-        seen = {"queue": 0, "bounded": 0, "flag": 0, "renders": 0, "sent": 0, "bounded_sent": 0, "blocked": 0.0}
+        seen = {"queue": 0, "bounded": 0, "flag": 0, "renders": 0, "sent": 0, "bounded_sent": 0,
+                "blocked": 0.0}  # what each reader shows, and what the publishers did
 
         async def read_queue(queue: asyncio.Queue[int], name: str) -> None:
             while True:
@@ -263,8 +265,8 @@ async def burst() -> DatastarResponse:
                 seen["blocked"] += loop.time() - started
                 seen["bounded_sent"] = n
 
-        tasks = [asyncio.create_task(job) for job in (
-            read_queue(unbounded, "queue"), read_queue(bounded, "bounded"), read_flag(), publish(), publish_bounded())]
+        jobs = (read_queue(unbounded, "queue"), read_queue(bounded, "bounded"), read_flag(), publish(), publish_bounded())
+        tasks = [asyncio.create_task(job) for job in jobs]
 
         async def table(done: bool = False) -> str:
             return SSE.patch_elements(await fragment(
@@ -287,7 +289,8 @@ async def burst() -> DatastarResponse:
 @app.get("/poll")
 async def poll() -> DatastarResponse:
     """Polling: the page asks every second, whether or not anything changed."""
-    return DatastarResponse(SSE.patch_elements(await fragment("tick", how="poll", at=datetime.now().strftime("%H:%M:%S"))))
+    html = await fragment("tick", how="poll", at=datetime.now().strftime("%H:%M:%S"))
+    return DatastarResponse(SSE.patch_elements(html))
 
 
 @app.get("/ticker")
@@ -296,7 +299,8 @@ async def ticker() -> DatastarResponse:
     @stream_with_context
     async def events() -> AsyncIterator[str]:
         for _ in range(TICKS):
-            yield SSE.patch_elements(await fragment("tick", how="stream", at=datetime.now().strftime("%H:%M:%S")))
+            html = await fragment("tick", how="stream", at=datetime.now().strftime("%H:%M:%S"))
+            yield SSE.patch_elements(html)
             await asyncio.sleep(1)
     return DatastarResponse(events())
 # endregion

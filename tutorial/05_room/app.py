@@ -47,7 +47,7 @@ MAX_TABS = 3  # room streams one visitor may hold open at once
 MAX_NAME = 20
 
 app = Quart(__name__)
-app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # a line holding only {% … %} or {# … #} leaves no blank line
+app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # {% … %} and {# … #} lines leave no blank line
 app.config.update(
     SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32),  # signs the session cookie
     REDIS_URL=os.environ.get("REDIS_URL"),  # unset: an embedded Redis, for this process alone
@@ -64,7 +64,7 @@ async def refused(error: HTTPException) -> Response:
 
 @app.get("/")
 async def page() -> str:
-    session.setdefault("pid", secrets.token_urlsafe(16))  # who this browser is: the signed cookie, never a signal
+    session.setdefault("pid", secrets.token_urlsafe(16))  # who this browser is: in the signed cookie
     return await render_template("page.html", title=TITLE, max_tabs=MAX_TABS)
 
 
@@ -189,7 +189,8 @@ async def join() -> Response | DatastarResponse:
     raw = (await signals()).get("name")
     name = " ".join(raw.split()) if isinstance(raw, str) else ""
     if not 1 <= len(name) <= MAX_NAME:
-        return DatastarResponse(SSE.patch_signals({"joinError": f"Type a name of 1 to {MAX_NAME} characters."}))
+        problem = f"Type a name of 1 to {MAX_NAME} characters."
+        return DatastarResponse(SSE.patch_signals({"joinError": problem}))
     joined = await run(JOIN, visitor(), name, MAX_MEMBERS)
     if joined <= 0:
         problem = "The room is full." if joined == 0 else "Open the room's live view first (reload the page)."
@@ -213,7 +214,8 @@ async def leave() -> Response:
 
 
 # region router
-ACTIONS: dict[str, Callable[[], Awaitable[Response | DatastarResponse]]] = {"join": join, "tap": tap, "leave": leave}
+Command = Callable[[], Awaitable[Response | DatastarResponse]]
+ACTIONS: dict[str, Command] = {"join": join, "tap": tap, "leave": leave}
 
 
 @app.post("/do")
@@ -280,7 +282,7 @@ async def view(pid: str) -> str:
         pipe.hgetall(key("room:names")).hgetall(key("room:taps")).pubsub_numsub(key("room:channel"))
         names, taps, [(_, subscribers)] = await pipe.execute()
     members = sorted(
-        ({"name": name, "taps": int(taps.get(member, 0)), "you": member == pid} for member, name in names.items()),
+        ({"name": name, "taps": int(taps.get(pid_, 0)), "you": pid_ == pid} for pid_, name in names.items()),
         key=lambda m: str(m["name"]).casefold(),
     )
     return await render_template(

@@ -47,7 +47,7 @@ LONGEST_MS = 60_000  # the longest reaction a press may claim
 DELAY_MS = (int(os.environ.get("READY_MIN_MS", "1500")), int(os.environ.get("READY_MAX_MS", "4000")))
 
 app = Quart(__name__)
-app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # a line holding only {% … %} or {# … #} leaves no blank line
+app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # {% … %} and {# … #} lines leave no blank line
 app.config.update(
     SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32),  # signs the session cookie
     REDIS_URL=os.environ.get("REDIS_URL"),  # unset: an embedded Redis, for this process alone

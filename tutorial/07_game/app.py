@@ -56,7 +56,7 @@ TOUR = {
 }
 
 app = Quart(__name__)
-app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # a line holding only {% … %} or {# … #} leaves no blank line
+app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # {% … %} and {# … #} lines leave no blank line
 app.config.update(
     REDIS_URL=os.environ.get("REDIS_URL"),  # unset: an embedded Redis, for this process alone
     KEY_PREFIX=os.environ.get("KEY_PREFIX", "tut:7:"),  # every key and channel of the chapter starts with it
@@ -123,7 +123,8 @@ return n
 async def move() -> Response:
     """Accepted by whichever process got the request; every process's streams hear of it."""
     redis: Redis = app.extensions["redis"]
-    await redis.eval(MOVE, 2, key("moves:count"), key("moves"), PROCESS, KEY_TTL_S, SHOWN, key("moves:channel"))
+    keys = (key("moves:count"), key("moves"))
+    await redis.eval(MOVE, len(keys), *keys, PROCESS, KEY_TTL_S, SHOWN, key("moves:channel"))
     return Response(status=204)
 # endregion
 
