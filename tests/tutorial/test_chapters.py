@@ -214,8 +214,11 @@ async def test_ch4_each_visitor_rings_their_own_bell_and_it_starts_from_zero(cha
 async def test_ch4_the_busy_loop_burns_the_cpu_the_waiting_stream_does_not(chapter, players):
     p = await visitor(chapter(4), players)
     [(_, busy)] = sse_events((await p.client.get("/busy", headers=DATASTAR)).text)
+    again = await p.client.get("/busy", headers=DATASTAR)  # a stranger cannot keep a core burning
+    assert again.status_code == 409 and again.text == "The busy loop ran a moment ago: try again in a few seconds."
     [(_, waiting)] = sse_events((await p.client.get("/waiting", headers=DATASTAR)).text)
-    busy_cpu, checks = re.search(r"([\d.]+) s of CPU in 2.0 s: it checked for news ([\d,]+) times", view_text(busy)).groups()
+    busy_cpu, checks = re.search(r"([\d.]+) s of CPU in 2.0 s: it checked for news ([\d,]+) times",
+                                 view_text(busy)).groups()  # type: ignore[union-attr]
     waiting_cpu = re.search(r"([\d.]+) s of CPU in 2.0 s: it woke 0 times", view_text(waiting)).group(1)  # type: ignore[union-attr]
     assert int(checks.replace(",", "")) > 1000 and float(busy_cpu) > float(waiting_cpu)
 

@@ -13,6 +13,8 @@ Run it on its own: `python app.py` in this folder serves http://127.0.0.1:8000
 (or the port in PORT). For two processes, give both the same REDIS_URL and
 different ports: `REDIS_URL=redis://127.0.0.1:6379/0 PORT=8001 python app.py`.
 Without REDIS_URL it runs on an embedded Redis, for this one process alone.
+Standalone, nothing limits how often a move is made; the game serves this
+same file at /tutorial/7 under its limits on requests (game/web/limits.py).
 """
 # Datastar 1.0.4: the project's static/vendor/datastar.js (scripts/fetch_datastar.py fetches and checks it); copied elsewhere, set DATASTAR_JS to that file.
 
