@@ -12,6 +12,8 @@ what a public server needs and the game already has:
 - refusals as plain sentences (game/web/errors.py) and the strict CSP with
   nonces (game/web/security.py);
 - its Redis: the game's REDIS_URL, its keys under `<KEY_PREFIX>tut:<n>:`;
+  a chapter that listens to pub/sub (CHANNEL, wake_all) is fed by the game's
+  relay instead of a connection of its own: one subscriber per process;
 - the course's frame around its page (templates/tutorial/page.html, frame.py).
 
 The dispatch is at the ASGI level, inside the game's stream guard
@@ -23,7 +25,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -33,6 +35,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from quart import Blueprint, Quart, Response, redirect, request
 
 from game.config import Settings
+from game.relay import Mailbox
 from game.web import errors, limits, security
 from game.web.identity import check_command_request
 from game.web.transport import ASGIApp
@@ -110,7 +113,8 @@ def protect(chapter: Chapter, game: Quart, settings: Settings) -> None:
     """Put the game's protections, session, Redis and course frame around a chapter app."""
     sub = chapter.app
     sub.config.update({key: game.config[key] for key in SHARED_CONFIG})
-    sub.config.update(REDIS_URL=settings.redis_url, KEY_PREFIX=f"{settings.key_prefix}tut:{chapter.number}:")
+    sub.config.update(REDIS_URL=settings.redis_url, KEY_PREFIX=f"{settings.key_prefix}tut:{chapter.number}:",
+                      OWN_SUBSCRIBER=False)  # the game's relay listens for it (see `Feed`)
     sub.session_interface = game.session_interface
     # The game's checks run first, before any hook of the chapter's own.
     sub.before_request_funcs.setdefault(None, [])[:0] = [check_command_request, limits.limit_commands,
@@ -128,6 +132,24 @@ def protect(chapter: Chapter, game: Quart, settings: Settings) -> None:
     assert own is not None
     sub.jinja_env.loader = ChoiceLoader([FileSystemLoader(game.root_path + "/templates/tutorial"),
                                          PrefixLoader({"chapter": own}), own])
+
+
+class Feed(Mailbox):
+    """A mailbox of the game's relay that wakes a chapter's streams: the chapter's channel
+    rides on the process's one pub/sub connection, resubscribed after a Redis restart."""
+
+    def __init__(self, wake_all: Callable[[], None]) -> None:
+        super().__init__()
+        self.wake_all = wake_all
+
+    def notify(self, channel: str | None = None) -> None:
+        self.wake_all()
+
+
+def feeds(mounted: list[Chapter]) -> dict[Feed, frozenset[str]]:
+    """A feed, and its channel, for each chapter that listens to Redis pub/sub."""
+    return {Feed(c.module.wake_all): frozenset({c.app.config["KEY_PREFIX"] + c.module.CHANNEL})
+            for c in mounted if hasattr(c.module, "CHANNEL")}
 
 
 def dispatch(game: ASGIApp, mounted: dict[str, ASGIApp]) -> ASGIApp:
@@ -156,9 +178,15 @@ def mount(app: Quart, settings: Settings) -> None:
 
     @app.while_serving
     async def chapters_serving() -> AsyncIterator[None]:
-        for chapter in mounted:  # after the game's services: the game's limits need them
-            chapter.app.extensions["game"] = app.extensions["game"]
+        svc = app.extensions["game"]  # started before: the game's limits and relay serve the chapters
+        for chapter in mounted:
+            chapter.app.extensions["game"] = svc
             await chapter.app.startup()
+        fed = feeds(mounted)
+        for feed, channels in fed.items():
+            await svc.relay.watch(feed, channels)
         yield
+        for feed in fed:
+            await svc.relay.drop(feed)
         for chapter in reversed(mounted):
             await chapter.app.shutdown()

@@ -28,9 +28,10 @@ def run_chapter(path: Path, env: dict[str, str] | None = None) -> contextlib.Abs
     return serving([sys.executable, "app.py"], path, {**CHAPTER_ENV, **(env or {}), "PORT": str(port)}, port)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chapter(redis_url: str) -> Iterator[Callable[[int], Server]]:
-    """Chapter n as its own process on the suite's redis-server, started once, when first asked for."""
+    """Chapter n as its own process on the suite's redis-server, started when first asked for and
+    stopped with the test module (its subscriber would count as another process's otherwise)."""
     with contextlib.ExitStack() as stack:
         started: dict[int, Server] = {}
 

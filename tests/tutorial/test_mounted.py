@@ -10,8 +10,10 @@ import httpx
 import pytest
 
 import tutorial
+from redis.asyncio import Redis
+
 from tests.conftest import FAST_GAME, free_port
-from tests.support import DATASTAR, KEYS, Player, sse_events, start_server
+from tests.support import DATASTAR, KEYS, Player, sse_events, start_redis, start_server
 from tests.tutorial.conftest import folder
 
 CHAPTERS = range(1, 8)
@@ -98,6 +100,32 @@ async def test_a_mounted_chapter_keeps_its_keys_under_the_games_prefix(server, p
     assert sorted(ours) == sorted(KEYS.tutorial(f"5:room:{name}") for name in ("names", "open"))
     for key in ours:
         assert 0 < await redis.ttl(key) <= 3600
+
+
+async def test_mounted_chapters_ride_on_the_games_one_pubsub_connection(tmp_path, players):
+    """Chapters 5 and 7 listen to Redis pub/sub; mounted, the game's relay carries their
+    channels: still one subscriber connection per process, whatever tabs are open."""
+    port = free_port()
+    redis_proc = start_redis(port, tmp_path)  # its own: only this app's connections on it
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        with start_server({**FAST_GAME, "REDIS_URL": url}, free_port()) as app:
+            ann, bob = Player(app.url), Player(app.url)
+            players.extend((ann, bob))
+            await ann.open("/tutorial/5")
+            await ann.start_stream("/tutorial/5/stream")
+            await bob.open("/tutorial/7")
+            await bob.start_stream("/tutorial/7/moves")
+            await ann.wait_for(lambda t: "Redis counts 1 subscriber connection on the room's channel" in t)
+            await bob.wait_for(lambda t: "Redis counts 1 process listening for moves." in t)
+            assert (await bob.post("/tutorial/7/move")).status_code == 204
+            await bob.wait_for(lambda t: "Move 1:" in t)
+            async with Redis.from_url(url, decode_responses=True) as redis:
+                subscribers = [c for c in await redis.client_list() if int(c["sub"]) + int(c["psub"]) > 0]
+            assert len(subscribers) == 1
+    finally:
+        redis_proc.kill()
+        redis_proc.wait(10)
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,7 @@ app.config.update(
     SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32),  # signs the session cookie
     REDIS_URL=os.environ.get("REDIS_URL"),  # unset: an embedded Redis, for this process alone
     KEY_PREFIX=os.environ.get("KEY_PREFIX", "tut:5:"),  # every key and channel of the room starts with it
+    OWN_SUBSCRIBER=True,  # listen to Redis pub/sub itself (the game, mounting it, listens for it)
     RESPONSE_TIMEOUT=None,  # a stream lives as long as its tab (Quart cuts any response at 60 s)
 )
 
@@ -96,36 +97,38 @@ def key(name: str) -> str:
 
 
 # region relay
-class Relay:
-    """One Redis pub/sub connection for this process, however many streams: a
-    message on the room's channel sets the flag of every stream watching it."""
-
-    def __init__(self) -> None:
-        self.flags: set[asyncio.Event] = set()  # this process's streams on the room
-
-    async def run(self, redis: Redis, channel: str) -> None:
-        async with redis.pubsub() as pubsub:
-            await pubsub.subscribe(channel)
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    for flag in self.flags:
-                        flag.set()  # a flag, not a queue: a burst of taps gives one render
+CHANNEL = "room:channel"  # (after the key prefix) where every change to the room is announced
+WATCHING: set[asyncio.Event] = set()  # a wake-up flag per stream of this process on the room
 
 
-RELAY = Relay()
+def wake_all() -> None:
+    """Something changed in the room: wake every stream watching it."""
+    for flag in WATCHING:
+        flag.set()  # a flag, not a queue: a burst of taps gives one render
+
+
+async def listen(redis: Redis) -> None:
+    """This process's one pub/sub connection, however many streams. Mounted in the game, the
+    game's own relay carries the room's channel and calls wake_all: one connection per process."""
+    async with redis.pubsub() as pubsub:
+        await pubsub.subscribe(key(CHANNEL))
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                wake_all()
 
 
 @app.while_serving
 async def redis_and_relay() -> AsyncIterator[None]:
-    """Redis (or the embedded one) and the relay's listener, for as long as the app serves."""
+    """Redis (or the embedded one) and the process's subscriber, for as long as the app serves."""
     url = app.config["REDIS_URL"]
     redis = Redis.from_url(url, decode_responses=True) if url else FakeAsyncRedis(decode_responses=True)
     app.extensions["redis"] = redis
-    listener = asyncio.create_task(RELAY.run(redis, key("room:channel")))
+    listener = asyncio.create_task(listen(redis)) if app.config["OWN_SUBSCRIBER"] else None
     yield
-    listener.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await listener
+    if listener:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
     await redis.aclose()
 # endregion
 
@@ -180,7 +183,7 @@ async def run(script: str, pid: str, *args: str | int) -> int:
     """One script, run atomically inside Redis for this player."""
     redis: Redis = app.extensions["redis"]
     keys = [key("room:names"), key("room:taps"), key("room:open")]
-    return int(await redis.eval(script, len(keys), *keys, pid, key("room:channel"), KEY_TTL_S, *args))
+    return int(await redis.eval(script, len(keys), *keys, pid, key(CHANNEL), KEY_TTL_S, *args))
 
 
 # region commands
@@ -235,7 +238,7 @@ async def stream() -> DatastarResponse:
 
     @stream_with_context
     async def events() -> AsyncIterator[str]:
-        RELAY.flags.add(flag)  # watch first, then read: a change in between still wakes us
+        WATCHING.add(flag)  # watch first, then read: a change in between still wakes us
         try:
             if not await run(OPENED, pid, MAX_TABS):  # a member while the room is open, in a few tabs at most
                 yield SSE.patch_elements(await render_template("too_many.html", max_tabs=MAX_TABS))
@@ -252,7 +255,7 @@ async def stream() -> DatastarResponse:
             finally:  # the tab left (or the server stops): the last tab to go leaves the room
                 await asyncio.shield(run(CLOSED, pid))
         finally:
-            RELAY.flags.discard(flag)
+            WATCHING.discard(flag)
 
     return DatastarResponse(events())
 
@@ -279,7 +282,7 @@ def tab_left() -> bool:
 async def view(pid: str) -> str:
     """This player's view of the room, read from Redis, the source of truth."""
     async with app.extensions["redis"].pipeline(transaction=False) as pipe:
-        pipe.hgetall(key("room:names")).hgetall(key("room:taps")).pubsub_numsub(key("room:channel"))
+        pipe.hgetall(key("room:names")).hgetall(key("room:taps")).pubsub_numsub(key(CHANNEL))
         names, taps, [(_, subscribers)] = await pipe.execute()
     members = sorted(
         ({"name": name, "taps": int(taps.get(pid_, 0)), "you": pid_ == pid} for pid_, name in names.items()),
@@ -287,7 +290,7 @@ async def view(pid: str) -> str:
     )
     return await render_template(
         "view.html", members=members, me=next((m for m in members if m["you"]), None),
-        max=MAX_MEMBERS, streams=len(RELAY.flags), subscribers=subscribers,
+        max=MAX_MEMBERS, streams=len(WATCHING), subscribers=subscribers,
     )
 # endregion
 

@@ -62,6 +62,7 @@ app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # {% … %} and 
 app.config.update(
     REDIS_URL=os.environ.get("REDIS_URL"),  # unset: an embedded Redis, for this process alone
     KEY_PREFIX=os.environ.get("KEY_PREFIX", "tut:7:"),  # every key and channel of the chapter starts with it
+    OWN_SUBSCRIBER=True,  # listen to Redis pub/sub itself (the game, mounting it, listens for it)
     RESPONSE_TIMEOUT=None,  # a stream lives as long as its tab (Quart cuts any response at 60 s)
 )
 
@@ -71,17 +72,23 @@ def key(name: str) -> str:
 
 
 # region relay
-WATCHING: set[asyncio.Event] = set()  # a flag per stream of this process
+CHANNEL = "moves:channel"  # (after the key prefix) where every move is announced
+WATCHING: set[asyncio.Event] = set()  # a wake-up flag per stream of this process
+
+
+def wake_all() -> None:
+    for flag in WATCHING:
+        flag.set()
 
 
 async def listen(redis: Redis) -> None:
-    """This process's one subscriber (chapter 5's relay): a move wakes every stream here."""
+    """This process's one subscriber (chapter 5's relay): a move wakes every stream here.
+    Mounted in the game, the game's relay carries the channel and calls wake_all."""
     async with redis.pubsub() as pubsub:
-        await pubsub.subscribe(key("moves:channel"))
+        await pubsub.subscribe(key(CHANNEL))
         async for message in pubsub.listen():
             if message["type"] == "message":
-                for flag in WATCHING:
-                    flag.set()
+                wake_all()
 
 
 @app.while_serving
@@ -89,11 +96,12 @@ async def redis_and_subscriber() -> AsyncIterator[None]:
     url = app.config["REDIS_URL"]
     redis = Redis.from_url(url, decode_responses=True) if url else FakeAsyncRedis(decode_responses=True)
     app.extensions["redis"] = redis
-    listener = asyncio.create_task(listen(redis))
+    listener = asyncio.create_task(listen(redis)) if app.config["OWN_SUBSCRIBER"] else None
     yield
-    listener.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await listener
+    if listener:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
     await redis.aclose()
 # endregion
 
@@ -126,7 +134,7 @@ async def move() -> Response:
     """Accepted by whichever process got the request; every process's streams hear of it."""
     redis: Redis = app.extensions["redis"]
     keys = (key("moves:count"), key("moves"))
-    await redis.eval(MOVE, len(keys), *keys, PROCESS, KEY_TTL_S, SHOWN, key("moves:channel"))
+    await redis.eval(MOVE, len(keys), *keys, PROCESS, KEY_TTL_S, SHOWN, key(CHANNEL))
     return Response(status=204)
 # endregion
 
@@ -164,7 +172,7 @@ async def view() -> str:
     """The recent moves, read from Redis: who accepted each, and who shows it to you."""
     redis: Redis = app.extensions["redis"]
     recent = [entry.split("|", 1) for entry in await redis.lrange(key("moves"), 0, SHOWN - 1)]
-    [(_, listening)] = await redis.pubsub_numsub(key("moves:channel"))
+    [(_, listening)] = await redis.pubsub_numsub(key(CHANNEL))
     return await render_template("moves.html", moves=recent, process=PROCESS, listening=listening)
 # endregion
 
