@@ -35,6 +35,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from quart import Blueprint, Quart, Response, redirect, request
 
 from game.config import Settings
+from game.keys import Keys
 from game.relay import Mailbox
 from game.web import errors, limits, security
 from game.web.identity import check_command_request
@@ -113,7 +114,8 @@ def protect(chapter: Chapter, game: Quart, settings: Settings) -> None:
     """Put the game's protections, session, Redis and course frame around a chapter app."""
     sub = chapter.app
     sub.config.update({key: game.config[key] for key in SHARED_CONFIG})
-    sub.config.update(REDIS_URL=settings.redis_url, KEY_PREFIX=f"{settings.key_prefix}tut:{chapter.number}:",
+    prefix = Keys(settings.key_prefix).tutorial(f"{chapter.number}:")  # <KEY_PREFIX>tut:<n>:
+    sub.config.update(REDIS_URL=settings.redis_url, KEY_PREFIX=prefix,
                       OWN_SUBSCRIBER=False)  # the game's relay listens for it (see `Feed`)
     sub.session_interface = game.session_interface
     # The game's checks run first, before any hook of the chapter's own.

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.support import DATASTAR, Player, Server, sse_events, view_text
+from tests.support import DATASTAR, Server, sse_events, view_text
 from tests.tutorial.conftest import folder, run_chapter, visitor
 
 BUNDLE = ROOT / "static" / "vendor" / "datastar.js"
