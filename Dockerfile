@@ -8,13 +8,15 @@
 # game/config.py (REDIS_URL, SECRET_KEY, ...). With no SECRET_KEY the app
 # generates one into /app/instance: mount a volume there to keep it.
 
-# --- the <reflex-buzzer> bundle (Lit + esbuild, as in scripts/setup.sh) -------
+# --- the <reflex-buzzer> bundle and the tutorial's own buzzer (Lit + esbuild, as in scripts/setup.sh)
 FROM node:20-slim AS buzzer
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY components ./components
 RUN npm run build
+COPY tutorial/06_buzzer/buzzer.js ./tutorial/06_buzzer/
+RUN npm run build:tutorial
 
 # --- the Python wheels (PyICU compiles against ICU's headers; the app needs none) --
 FROM python:3.11-slim AS wheels
@@ -50,12 +52,14 @@ RUN python scripts/fetch_datastar.py
 
 COPY app.py ./
 COPY game ./game
+# The tutorial: each chapter's folder, mounted at /tutorial/<n> (chapter 6 with its built buzzer).
 COPY tutorial ./tutorial
 COPY templates ./templates
 COPY static ./static
-# The tutorial's source panel shows the buzzer's source, read from this file.
+# The tutorial's source panel shows the game's buzzer (chapter 7), read from this file.
 COPY components ./components
 COPY --from=buzzer /build/static/build ./static/build
+COPY --from=buzzer /build/tutorial/06_buzzer/static/build ./tutorial/06_buzzer/static/build
 
 # The code stays root-owned and read-only to the server; only instance/ (a
 # generated SECRET_KEY when none is given) is writable. A new named volume

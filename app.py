@@ -5,7 +5,8 @@
     streams   GET   one SSE view per tab        game/web/streams.py
 
 The game itself (rules, state in Redis, views) is `game/`; `game/web/` serves
-it over HTTP; `tutorial/` is the course, mounted at /tutorial.
+it over HTTP; `tutorial/` is the course: seven standalone chapter apps,
+mounted at /tutorial/<n> under the game's protections.
 """
 
 from __future__ import annotations
@@ -63,9 +64,6 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.session_interface = SessionCookie()
-    app.asgi_app = transport.guard_streams(app.asgi_app, settings.send_timeout_s)  # type: ignore[method-assign]
-    app.asgi_app = health.trust_proxy(app.asgi_app, settings.trust_proxy)  # type: ignore[method-assign]
-    app.asgi_app = gate.door(app.asgi_app, settings.secret_key)  # type: ignore[method-assign]
     app.before_request(gate.refuse_deep_json)  # first: it reads every POST's body (see its docstring)
     app.before_request(check_command_request)  # POSTs: same origin, from Datastar
     app.before_request(limits.limit_commands)  # POSTs: per player and per address
@@ -74,7 +72,6 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     errors.register(app)
     security.register(app)
-    tutorial.register(app)  # /tutorial/<n>: the six chapters (tutorial/)
 
     @app.while_serving
     async def game_services() -> AsyncIterator[None]:
@@ -84,4 +81,8 @@ def create_app(settings: Settings | None = None) -> Quart:
             yield
             del app.extensions["game"]
 
+    tutorial.mount(app, settings)  # /tutorial/<n>: each chapter its own app, under the game's protections
+    app.asgi_app = transport.guard_streams(app.asgi_app, settings.send_timeout_s)  # type: ignore[method-assign]
+    app.asgi_app = health.trust_proxy(app.asgi_app, settings.trust_proxy)  # type: ignore[method-assign]
+    app.asgi_app = gate.door(app.asgi_app, settings.secret_key)  # type: ignore[method-assign]
     return app

@@ -43,6 +43,7 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules ]]; then
   touch node_modules
 fi
 npm run --silent build
+npm run --silent build:tutorial  # chapter 6's own buzzer, with Lit (tutorial/06_buzzer/)
 .venv/bin/python scripts/fetch_datastar.py
 
 if ((dev)); then

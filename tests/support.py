@@ -79,11 +79,15 @@ def start_servers(runs: list[tuple[dict[str, str], str]], workers: int = 1) -> I
         yield servers
     finally:
         for server in servers:
-            server.proc.terminate()
-            try:
-                server.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                server.proc.kill()
+            _stop(server.proc)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 @contextlib.contextmanager
@@ -91,6 +95,23 @@ def start_server(env: dict[str, str], port: int, workers: int = 1) -> Iterator[S
     """Hypercorn serving create_app() on 127.0.0.1:port, until the block ends."""
     with start_servers([(env, f"127.0.0.1:{port}")], workers) as (server,):
         yield server
+
+
+@contextlib.contextmanager
+def serving(command: list[str], cwd: Path, env: dict[str, str], port: int) -> Iterator[Server]:
+    """A server process on 127.0.0.1:port (ready once it logs "Running on"), until the block ends."""
+    proc = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    server = Server(f"http://127.0.0.1:{port}", proc)
+    ready = threading.Event()
+    threading.Thread(target=_drain, args=(proc, server.log, ready), daemon=True).start()
+    if not ready.wait(30) or proc.poll() is not None:
+        proc.kill()
+        raise RuntimeError("the server did not start:\n" + "".join(server.log))
+    try:
+        yield server
+    finally:
+        _stop(proc)
 
 
 def start_redis(port: int, workdir: Path, *extra: str) -> subprocess.Popen[str]:
@@ -240,6 +261,11 @@ class Player:
     def stream_ended(self) -> bool:
         """The stream was opened, and the server has ended it."""
         return self._task is not None and self._task.done()
+
+    async def until_stream_ends(self, timeout: float = 5) -> None:
+        """Wait until the server ends this tab's stream."""
+        assert self._task is not None, "no stream was opened"
+        await asyncio.wait_for(asyncio.shield(self._task), timeout)
 
     async def stop_stream(self) -> None:
         if self._task:

@@ -164,6 +164,16 @@ def test_the_image_builds_the_bundle_runs_unprivileged_and_checks_its_health():
     assert {"instance", ".venv", "node_modules", "static/vendor", "static/build"} <= set(ignored)
 
 
+def test_the_image_ships_the_tutorial_with_chapter_6s_own_buzzer():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^COPY tutorial \./tutorial$", dockerfile, re.M)  # every chapter's folder
+    assert "RUN npm run build:tutorial" in dockerfile  # chapter 6's buzzer, bundled with Lit
+    assert re.search(r"^COPY --from=\w+ /build/tutorial/06_buzzer/static/build \./tutorial/06_buzzer/static/build$",
+                     dockerfile, re.M)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "tutorial" not in ignored and "tutorial/*/static/build" in ignored  # built in the image, not copied
+
+
 # --- deploy/nginx.conf ----------------------------------------------------------------------------
 
 def nginx_binary() -> str:
@@ -417,6 +427,23 @@ async def test_a_killed_process_costs_its_players_nothing_but_a_reconnect(topolo
     assert (await press(ann, code, round_id, 170)).status_code == 204
     await final_scores(ann, bob)
     assert len(ann.served_by) == 1  # Ann's stream, on the other process, never noticed
+
+
+async def test_the_tutorial_opens_through_the_proxy(topology, players, redis):
+    async with httpx.AsyncClient(base_url=topology.url, timeout=10) as client:
+        page = await client.get("/tutorial/1")
+        assert page.status_code == 200 and "<h1>1. Hypermedia</h1>" in page.text
+        assert '<script type="module" src="/tutorial/1/datastar.js">' in page.text  # the chapter app's own route
+        assert "'nonce-" in page.headers["content-security-policy"]
+        answer = await client.get("/tutorial/1/hello", headers={"Datastar-Request": "true"})
+        assert 'data: elements <p id="hello">Hello from the server!' in answer.text
+    # A chapter's long-lived stream through the proxy: a move made through it reaches the stream at once.
+    tab = Tab(topology.url)
+    players.append(tab)
+    await tab.open("/tutorial/7")
+    await tab.start_stream("/tutorial/7/moves")
+    await tab.wait_for(lambda t: "No moves yet." in t)
+    await seen_within_a_second(tab.post("/tutorial/7/move"), tab, lambda t: "Move 1:" in t)
 
 
 def share_link(page: httpx.Response) -> str:

@@ -1,14 +1,16 @@
-"""The source panel: a chapter's own files, read from disk when the page is
-asked for and highlighted on the server by Pygments. What the viewer reads is
-what runs. Regions (`# region name` … `# endregion`, or `{# region name #}` in
-templates) name the excerpts the docs quote; tests/tutorial/test_docs.py checks
-that every excerpt still equals its region.
+"""Source text for the course: regions, and code highlighted on the server.
+
+Regions (`# region name` … `# endregion`, or `{# region name #}` in templates)
+name the excerpts the source panel opens on and the docs quote;
+tests/tutorial/test_docs.py checks that every excerpt still equals its region.
+What the viewer reads has its marker lines taken out.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 from markupsafe import Markup
@@ -16,9 +18,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-from game.config import ROOT
-
-LANGUAGES = {".py": "python", ".html": "html+jinja", ".js": "javascript", ".lua": "lua", ".css": "css"}
+LANGUAGES = {".py": "python", ".html": "html+jinja", ".js": "javascript", ".lua": "lua", ".css": "css",
+             ".diff": "diff"}
 STYLE = "github-dark"
 # A marker line: a comment in any of the languages above that starts with
 # "region <name>" or "endregion" (anything after the name is a remark).
@@ -30,18 +31,44 @@ def stylesheet() -> str:
     return str(HtmlFormatter(style=STYLE).get_style_defs(".highlight"))
 
 
-def highlighted(code: str, language: str, numbers: bool = False) -> Markup:
-    formatter = HtmlFormatter(style=STYLE, linenos="inline" if numbers else False)
-    return Markup(highlight(code, get_lexer_by_name(language), formatter))
+def language(path: Path) -> str:
+    return LANGUAGES.get(path.suffix, "text")
 
 
-def source_file(path: Path) -> Markup:
-    """One file of the project, as it is on disk right now, with line numbers."""
-    return highlighted(path.read_text(encoding="utf-8"), LANGUAGES.get(path.suffix, "text"), numbers=True)
+def highlighted(code: str, lang: str, first_line: int = 1, spans: str = "") -> Markup:
+    """Code as highlighted HTML with line numbers from `first_line`; with `spans`,
+    each line is wrapped in `<span id="{spans}-{n}">` so a range can be marked."""
+    formatter = HtmlFormatter(style=STYLE, linenos="inline", linenostart=first_line, linespans=spans)
+    return Markup(highlight(code, get_lexer_by_name(lang), formatter))
 
 
-def relative(path: Path) -> str:
-    return path.resolve().relative_to(ROOT).as_posix()
+@dataclass(frozen=True)
+class Shown:
+    """A file as the viewer reads it: the marker lines gone, each region's line range kept."""
+
+    text: str
+    regions: dict[str, tuple[int, int]]  # name -> (first, last) line of the shown text, from 1
+
+    def excerpt(self, name: str) -> str:
+        first, last = self.regions[name]
+        return textwrap.dedent("\n".join(self.text.splitlines()[first - 1 : last]))
+
+
+def shown(text: str) -> Shown:
+    """`text` without its region markers, and where each region now stands."""
+    kept: list[str] = []
+    open_: list[tuple[str, int]] = []
+    regions: dict[str, tuple[int, int]] = {}
+    for line in text.splitlines():
+        kind = _marker(line)
+        if kind is None:
+            kept.append(line)
+        elif kind[0] == "region":
+            open_.append((kind[1], len(kept) + 1))
+        elif open_:
+            name, first = open_.pop()
+            regions[name] = (first, len(kept))
+    return Shown("\n".join(kept) + "\n", regions)
 
 
 def region(text: str, name: str) -> str:

@@ -103,7 +103,9 @@
     // and those of a POST (or the action's payload) as its JSON body.
     const query = url.searchParams.get('datastar');
     url.searchParams.delete('datastar');
-    const body = typeof init.body === 'string' ? init.body : '';
+    // A form posted with {contentType: 'form'} is a URLSearchParams body (a FormData one with files).
+    const body = typeof init.body === 'string' || init.body instanceof URLSearchParams ? String(init.body)
+      : init.body instanceof FormData ? '(form data)' : '';
     const sent = query !== null ? `signals in the URL: ${query}` : body && `body: ${body}`;
     return { label: `${method} ${url.pathname}${url.search}`, sent };
   }
@@ -127,8 +129,11 @@
       return new Response(watched(response.body, label, init.signal), { status, statusText, headers });
     }
     if (type) {
-      // A refusal's message (text/plain), or HTML / JSON that Datastar patches in.
-      response.clone().text().then((text) => text && log(kind, `  ${type}`, text), () => {});
+      // A refusal's sentence (text/plain), or HTML / JSON that Datastar patches in. Read
+      // before Datastar gets the response: after an error status it aborts the request,
+      // and a copy still being read would be cut off with it.
+      const text = await response.clone().text().catch(() => '');
+      if (text) log(kind, `  ${type}`, text);
     }
     return response;
   };

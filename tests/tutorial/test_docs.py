@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted((ROOT / "docs" / "tutorial").glob("*.md"))
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
 MARKER = re.compile(r"<!-- source: (\S+?)#([\w-]+) -->\n$")
-SECTIONS = ("## Goal", "## What to show", "## The code", "## Try it", "## The pitfall it avoids")
+SECTIONS = ("## Goal", "## Before a take", "## What to show", "## The code", "## Try it", "## The pitfall it avoids")
+CUE = re.compile(r"^\d+\. \((\d+):(\d\d)\) ", re.M)  # a numbered step with its rough time in the take
 
 
 def excerpts(doc: Path) -> list[tuple[str | None, str]]:
@@ -32,12 +33,35 @@ def excerpts(doc: Path) -> list[tuple[str | None, str]]:
 
 
 def test_there_is_one_script_per_chapter_with_every_section():
-    assert [d.name[:3] for d in DOCS] == [f"0{n}-" for n in range(1, 7)]
+    chapters = sorted((ROOT / "tutorial").glob("0*_*/app.py"))
+    assert [d.name[:3] for d in DOCS] == [f"0{n}-" for n in range(1, len(chapters) + 1)] and len(DOCS) == 7
     for doc in DOCS:
         text = doc.read_text()
         positions = [text.find(section) for section in SECTIONS]
         assert -1 not in positions and positions == sorted(positions), doc.name
         assert f"/tutorial/{doc.name[1]}" in text  # the page the video walks through
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
+def test_every_script_gives_cue_points_in_order(doc):
+    steps = text_between(doc.read_text(), "## What to show", "## The code")
+    cues = [int(minutes) * 60 + int(seconds) for minutes, seconds in CUE.findall(steps)]
+    assert len(cues) >= 4 and cues[0] == 0 and cues == sorted(cues), doc.name
+
+
+def text_between(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end)]
+
+
+def test_chapter_7_names_only_real_places_in_the_game():
+    """Its walk-through names files and functions of the game: each must still be there."""
+    text = (ROOT / "docs" / "tutorial" / "07-game.md").read_text()
+    named = re.findall(r"\(`([\w/.-]+\.(?:py|js|lua|html))`(?:, `([\w.:-]+)`)?\)", text)
+    assert len(named) >= 6
+    for path, name in named:
+        source = (ROOT / path).read_text()
+        if name:
+            assert re.search(rf"\b(def |async def |class )?{re.escape(name.split('.')[-1])}\b", source), (path, name)
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
