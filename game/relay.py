@@ -71,7 +71,7 @@ class Relay:
         self._sending = asyncio.Lock()  # one command on the wire at a time
 
     async def start(self) -> None:
-        await self._pubsub.subscribe(self._home)
+        await self._pubsub.execute_command("SSUBSCRIBE", self._home)
         if self._pubsub.connection:
             # This connection keeps redis-py's default, no retry (`_listen`
             # reconnects it): the pool's RETRY (game/store.py) would also
@@ -101,7 +101,7 @@ class Relay:
             self._mailboxes[channel].add(mailbox)
             if first:
                 self._pubsub.channels[channel] = None  # a reconnect resubscribes every channel listed here
-                await self._send("SUBSCRIBE", channel)
+                await self._send("SSUBSCRIBE", channel)
         await self._unwatch(mailbox, removed)
 
     async def drop(self, mailbox: Mailbox) -> None:
@@ -117,7 +117,7 @@ class Relay:
             if not mailboxes:
                 del self._mailboxes[channel]
                 self._pubsub.channels.pop(channel, None)
-                await self._send("UNSUBSCRIBE", channel)
+                await self._send("SUNSUBSCRIBE", channel)
 
     async def _send(self, *command: str) -> None:
         """Send a (un)subscription on the shared connection, and nothing more.
@@ -167,8 +167,8 @@ class Relay:
                 continue
             backoff = 0.1
             kind = message["type"]
-            if kind == "message":
+            if kind == "smessage":
                 self.deliver(message["channel"], message["data"])
-            elif kind == "subscribe" and message["channel"] == self._home:
+            elif kind == "ssubscribe" and message["channel"] == self._home:
                 # (Re)subscribed: after a reconnect, nobody knows what was missed.
                 self._wake_all()

@@ -38,6 +38,8 @@ FAST_GAME = {
     # Tests press the moment GO arrives and claim a human time: the server's
     # cap on a claim (what it saw elapse) is lifted; tests/test_scripts.py checks it.
     "REACTION_TOLERANCE_MS": "60000",
+    # Every script's call checks its key was declared (game/scripts.py): an undeclared one fails a test.
+    "CHECK_SCRIPT_KEYS": "1",
 }
 
 
@@ -60,6 +62,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def server(redis_url: str) -> Iterator[Server]:
     with start_server({**FAST_GAME, "REDIS_URL": redis_url}, free_port()) as srv:
         yield srv
+        open("/tmp/i15-server.log", "w").write("".join(srv.log))  # TEMP
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ async def test_presses_that_change_nothing(server, players, redis):
     assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 200, "early": False})).status_code == 204
     async def presses() -> dict[str, str]:
         # Without the streams' delivery receipts ("sent:"), which may land at any moment.
-        found = await redis.hgetall(KEYS.presses(code))
+        found = await redis.hgetall(KEYS.key("presses", code))
         return {k: v for k, v in found.items() if not k.startswith("sent:")}
 
     before = await presses()

@@ -48,7 +48,7 @@ TOUR = {
                       r"<reflex-buzzer id=\"buzzer\"", r"data-on:buzz="),
     "tour-command": ("game/web/commands.py", "the command checks the body and runs one script",
                      r'^@bp\.post\("/rooms/<code>/buzz"\)', r"^    return done\(\)"),
-    "tour-script": ("game/lua/buzz.lua", "the script judges the press inside Redis and publishes",
+    "tour-script": ("game/lua/room/buzz.lua", "the script judges the press inside Redis and publishes",
                     r"^-- A player's press", r"^return finish\(\{ok = true, result = result\}\)"),
     "tour-relay": ("game/relay.py", "each process's one subscriber wakes the streams watching the room",
                    r"def deliver\(", r"mailbox\.notify\(channel\)"),
