@@ -115,7 +115,7 @@ def protect(chapter: Chapter, game: Quart, settings: Settings) -> None:
     """Put the game's protections, session, Redis and course frame around a chapter app."""
     sub = chapter.app
     sub.config.update({key: game.config[key] for key in SHARED_CONFIG})
-    prefix = Keys(settings.key_prefix).tutorial(f"{chapter.number}:")  # <KEY_PREFIX>tut:<n>:
+    prefix = Keys(settings.key_prefix).tutorial(str(chapter.number))  # <KEY_PREFIX>tut:{<n>}: (one slot)
     sub.config.update(REDIS_URL=settings.redis_url, KEY_PREFIX=prefix,
                       OWN_SUBSCRIBER=False)  # the game's relay listens for it (see `Feed`)
     sub.session_interface = game.session_interface
