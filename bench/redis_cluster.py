@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 SLOTS = 16384
 BUS_OFFSET = 10000  # Redis puts a node's cluster bus on its port + 10000
 HIGHEST_PORT = 65535 - BUS_OFFSET
-NODE_TIMEOUT_MS = 1000  # a dead primary is failed over in about a second, not the default fifteen
+NODE_TIMEOUT_MS = 1000  # a dead primary is failed over in about a second, not Redis's default fifteen
 
 
 def _bindable(port: int) -> bool:
@@ -50,11 +50,11 @@ def free_node_port(taken: set[int]) -> int:
     raise RuntimeError("no free pair of ports for a cluster node")
 
 
-def node_args(port: int, workdir: Path) -> list[str]:
-    """The one redis-server command line of a node (docker-compose.yml's cluster nodes match it)."""
+def node_args(port: int, workdir: Path, node_timeout_ms: int = NODE_TIMEOUT_MS) -> list[str]:
+    """The redis-server arguments of a node."""
     return ["--cluster-enabled", "yes", "--port", str(port), "--bind", "127.0.0.1",
             "--cluster-config-file", str(workdir / f"nodes-{port}.conf"),
-            "--cluster-node-timeout", str(NODE_TIMEOUT_MS), "--appendonly", "no", "--save", "",
+            "--cluster-node-timeout", str(node_timeout_ms), "--appendonly", "no", "--save", "",
             # A replica's first sync starts at once, not after the default 5 s wait for more replicas.
             "--repl-diskless-sync-delay", "0", "--dir", str(workdir)]
 
@@ -84,6 +84,7 @@ class LocalCluster:
     swapped by a failover are seen as they are."""
 
     workdir: Path
+    node_timeout_ms: int = NODE_TIMEOUT_MS  # how long a silent node has until it counts as failed
     procs: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @staticmethod
@@ -98,7 +99,7 @@ class LocalCluster:
     def start_node(self, port: int) -> None:
         """Start (or restart, with its saved nodes.conf) the node on `port`; wait until it answers."""
         with open(self.workdir / f"node-{port}.log", "ab") as log:  # the child keeps its own copy
-            self.procs[port] = subprocess.Popen([_binary("redis-server"), *node_args(port, self.workdir)],
+            self.procs[port] = subprocess.Popen([_binary("redis-server"), *node_args(port, self.workdir, self.node_timeout_ms)],
                                                 stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while not _answers(port):
@@ -202,9 +203,10 @@ def _range_size(slots: list[str]) -> int:
 
 
 @contextlib.contextmanager
-def redis_cluster(primaries: int = 3, timeout: float = 30) -> Iterator[LocalCluster]:
+def redis_cluster(primaries: int = 3, timeout: float = 30,
+                  node_timeout_ms: int = NODE_TIMEOUT_MS) -> Iterator[LocalCluster]:
     """A fresh cluster of `primaries` primaries, one replica each, until the block ends."""
-    cluster = LocalCluster(Path(tempfile.mkdtemp(prefix="redis-cluster-")))
+    cluster = LocalCluster(Path(tempfile.mkdtemp(prefix="redis-cluster-")), node_timeout_ms)
     try:
         ports: set[int] = set()
         for _ in range(primaries * 2):
