@@ -44,7 +44,8 @@ REAL = {"READY_MIN_MS": "1500", "READY_MAX_MS": "4000", "ROUND_TIMEOUT_MS": "300
 SMOKE = Sizes(rooms=2, per_room=3, spectators=20, idle=50, rounds=2, seconds=0.5, spread=0.2, idle_seconds=1.0,
               settings_changes=2, quiet_s=0.3, lobby=20)
 KEY_PREFIX = "rb:"
-# A primary busy for a second under load must not be failed over mid-run: the test suite's 1 s is for its failover tests.
+# A primary busy for a second under load must not be failed over mid-run
+# (the suite's 1 s is for its failover tests).
 CLUSTER_NODE_TIMEOUT_MS = 5000
 # Not the game's traffic: the bench's own INFO and FLUSHALL, and a replica's acknowledgements to its primary.
 NOT_THE_GAMES = ("info", "flushall", "replconf")
@@ -310,8 +311,8 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
         "redis_per_s": round(redis_total / window_s, 1) if redis and window_s else None,
         "redis_top": dict(delta.most_common(12)),
         # A cluster's primaries one by one: how evenly the game's load spreads over them.
-        "redis_per_primary_per_s": {node: round(sum(calls.values()) / window_s, 1) for node, calls in by_node.items()}
-        if target.redis.cluster and window_s else None,
+        "redis_per_primary_per_s": {node: round(sum(calls.values()) / window_s, 1)
+                                    for node, calls in by_node.items()} if target.redis.cluster and window_s else None,
         "client_cpu_s": round(client_cpu, 2),
         "errors": dict(tally.errors),
         "errors_total": sum(tally.errors.values()),
@@ -369,7 +370,8 @@ async def run_all(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         if args.redis_cluster:
             cluster = stack.enter_context(redis_cluster(node_timeout_ms=CLUSTER_NODE_TIMEOUT_MS))
-            redis = RedisUnderTest(cluster.urls[0], [proc.pid for proc in cluster.procs.values()], cluster=True)
+            pids = [proc.pid for proc in cluster.procs.values()]  # replicas work too: their CPU counts
+            redis = RedisUnderTest(cluster.urls[0], pids, cluster=True)
             print("Redis Cluster: primaries " + ", ".join(cluster.primaries()) + "; the peer and the ceiling "
                   "have no cluster mode: the game only", flush=True)
         elif args.redis_url:

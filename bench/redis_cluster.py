@@ -86,6 +86,7 @@ class LocalCluster:
     workdir: Path
     node_timeout_ms: int = NODE_TIMEOUT_MS  # how long a silent node has until it counts as failed
     procs: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[int, list[str]] = field(default_factory=dict)  # each node's, for a restart
 
     @staticmethod
     def url(port: int) -> str:
@@ -96,11 +97,15 @@ class LocalCluster:
         """Every node still running."""
         return [self.url(port) for port, proc in self.procs.items() if proc.poll() is None]
 
-    def start_node(self, port: int) -> None:
-        """Start (or restart, with its saved nodes.conf) the node on `port`; wait until it answers."""
+    def start_node(self, port: int, command: list[str] | None = None) -> None:
+        """Start (or restart, with its saved nodes.conf) the node on `port`, by default with
+        node_args(); wait until it answers."""
+        if command is None:
+            command = self.commands.get(port) or [_binary("redis-server"),
+                                                  *node_args(port, self.workdir, self.node_timeout_ms)]
+        self.commands[port] = command
         with open(self.workdir / f"node-{port}.log", "ab") as log:  # the child keeps its own copy
-            self.procs[port] = subprocess.Popen([_binary("redis-server"), *node_args(port, self.workdir, self.node_timeout_ms)],
-                                                stdout=log, stderr=subprocess.STDOUT)
+            self.procs[port] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while not _answers(port):
             if self.procs[port].poll() is not None or time.monotonic() > deadline:

@@ -36,7 +36,7 @@ def test_the_slots_are_spread_over_the_primaries(redis_cluster: LocalCluster):
 
 async def test_keys_spread_over_the_primaries(redis_cluster: LocalCluster, cluster_redis: RedisCluster):
     for room in range(60):
-        await cluster_redis.set(f"rb:room:{{R{room:04}}}", "open")  # the hash tag picks the slot
+        await cluster_redis.set(f"room:{{R{room:04}}}", "open")  # the hash tag picks the slot
     sizes = []
     for url in redis_cluster.primaries():
         async with Redis.from_url(url) as primary:
@@ -44,7 +44,9 @@ async def test_keys_spread_over_the_primaries(redis_cluster: LocalCluster, clust
     assert sum(sizes) == 60 and all(size > 5 for size in sizes), sizes
 
 
-async def test_a_key_written_through_one_node_is_read_through_any_other(redis_cluster: LocalCluster, cluster_redis):
+async def test_a_key_written_through_one_node_is_read_through_any_other(
+    redis_cluster: LocalCluster, cluster_redis: RedisCluster
+):
     urls = redis_cluster.urls
     assert len(urls) == 6  # primaries and replicas alike: a client finds the cluster from any of them
     for i, url in enumerate(urls):
@@ -57,12 +59,12 @@ async def test_a_key_written_through_one_node_is_read_through_any_other(redis_cl
 async def test_a_killed_primary_is_replaced_by_its_replica_and_the_client_writes_again(
     redis_cluster: LocalCluster, cluster_redis: RedisCluster
 ):
-    node = cluster_redis.get_node_from_key("rb:room:{FAIL1}")
+    node = cluster_redis.get_node_from_key("room:{FAIL1}")
     doomed = f"redis://{node.host}:{node.port}"
     before = redis_cluster.nodes()
     heir = next(n.url for n in before if n.primary_id == next(p.id for p in before if p.url == doomed))
     async with Redis.from_url(doomed, decode_responses=True) as primary:
-        await primary.set("rb:room:{FAIL1}", "round 3")
+        await primary.set("room:{FAIL1}", "round 3")
         # Replication is asynchronous: only a write its replica acknowledged is sure to outlive the primary.
         assert await primary.execute_command("WAIT", 1, 2000) == 1
     try:
@@ -70,18 +72,18 @@ async def test_a_killed_primary_is_replaced_by_its_replica_and_the_client_writes
         redis_cluster.kill(doomed)
         await asyncio.to_thread(redis_cluster.wait_ok, FAILOVER_S)
         assert heir in redis_cluster.primaries() and doomed not in redis_cluster.primaries()
-        assert await cluster_redis.get("rb:room:{FAIL1}") == "round 3"  # acknowledged, so kept
+        assert await cluster_redis.get("room:{FAIL1}") == "round 3"  # acknowledged, so kept
         while True:  # the same client: it finds the slot's new primary on its own
             try:
-                await cluster_redis.set("rb:room:{FAIL1}", "round 4")
+                await cluster_redis.set("room:{FAIL1}", "round 4")
                 break
             except RedisError:
                 assert time.monotonic() - killed_at < FAILOVER_S, "the client never wrote again"
                 await asyncio.sleep(0.1)
         assert time.monotonic() - killed_at < FAILOVER_S
-        assert await cluster_redis.get("rb:room:{FAIL1}") == "round 4"
+        assert await cluster_redis.get("room:{FAIL1}") == "round 4"
         async with Redis.from_url(heir, decode_responses=True) as promoted:
-            assert await promoted.get("rb:room:{FAIL1}") == "round 4"  # written on the heir itself
+            assert await promoted.get("room:{FAIL1}") == "round 4"  # written on the heir itself
     finally:
         # The rest of the session gets a whole cluster again: the old primary rejoins as a replica.
         await asyncio.to_thread(redis_cluster.revive, doomed)

@@ -592,8 +592,7 @@ def node_command(args: list[str], port: int, workdir: Path) -> list[str]:
     with the container's address; here that address is 127.0.0.1)."""
     local = {"--port": str(port), "--cluster-announce-hostname": "127.0.0.1",
              "--cluster-config-file": str(workdir / Path(option(args, "--cluster-config-file")).name)}
-    rewritten = [local.get(args[i - 1], arg) if i else shutil.which("redis-server") or "redis-server"
-                 for i, arg in enumerate(args)]
+    rewritten = [local.get(previous, arg) for previous, arg in zip(["", *args], args)]  # each option's value
     return [*rewritten, "--dir", str(workdir), "--bind", "127.0.0.1"]
 
 
@@ -611,15 +610,12 @@ def compose_cluster(tmp_path: Path) -> Iterator[tuple[LocalCluster, dict[str, st
     cluster (not yet created) and each service's local address."""
     cluster = LocalCluster(tmp_path / "nodes")
     addresses: dict[str, str] = {}
-    ports: set[int] = set()
     try:
         for name, args in cluster_nodes().items():
-            port = free_node_port(ports)
-            ports.add(port)
+            port = free_node_port(set(cluster.procs))
             workdir = cluster.workdir / name
             workdir.mkdir(parents=True)
-            cluster.procs[port] = subprocess.Popen(node_command(args, port, workdir), stdout=subprocess.DEVNULL,
-                                                   stderr=subprocess.DEVNULL)
+            cluster.start_node(port, node_command(args, port, workdir))  # answering, as compose's healthcheck waits
             addresses[name] = f"127.0.0.1:{port}"
         yield cluster, addresses
     finally:
@@ -630,7 +626,7 @@ async def test_the_cluster_profile_creates_its_cluster_once_and_serves_a_match_t
     compose_cluster, tmp_path
 ):
     cluster, addresses = compose_cluster
-    created = run_init(addresses)  # it waits for the nodes itself, as compose's depends_on does
+    created = run_init(addresses)
     assert created.returncode == 0, created.stdout + created.stderr
     await asyncio.to_thread(cluster.wait_ok, 30, 6)
     assert len(cluster.primaries()) == 3 and len(cluster.replicas()) == 3
