@@ -49,6 +49,7 @@ KEY_PREFIX = "rb:"
 CLUSTER_NODE_TIMEOUT_MS = 5000
 # Not the game's traffic: the bench's own INFO and FLUSHALL, and a replica's acknowledgements to its primary.
 NOT_THE_GAMES = ("info", "flushall", "replconf")
+ONE_REDIS = "redis"  # what commandstats() calls the node of a single Redis
 # As behind the game's proxy: each simulated tab sends its own client address
 # (X-Forwarded-For), so the per-address limits see many players, as in life.
 BEHIND_PROXY = {"TRUST_PROXY": "1"}
@@ -144,7 +145,7 @@ class RedisUnderTest:
 
     def node_of(self, redis: Redis | RedisCluster, key: str) -> str:
         """The name commandstats() files this key's commands under."""
-        return redis.get_node_from_key(key).name if isinstance(redis, RedisCluster) else "redis"
+        return redis.get_node_from_key(key).name if isinstance(redis, RedisCluster) else ONE_REDIS
 
 
 class Target:
@@ -176,13 +177,13 @@ class Target:
 
 
 async def commandstats(redis: Redis | RedisCluster | None) -> dict[str, dict[str, int]]:
-    """Calls per command, by node: each primary of a cluster, or the one Redis ("redis")."""
+    """Calls per command, by node: each primary of a cluster, or the one Redis."""
     if redis is None:
         return {}
     if isinstance(redis, RedisCluster):
         by_node = await redis.info("commandstats", target_nodes=RedisCluster.PRIMARIES)
     else:
-        by_node = {"redis": await redis.info("commandstats")}
+        by_node = {ONE_REDIS: await redis.info("commandstats")}
     return {node: {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in info.items()}
             for node, info in by_node.items()}
 
