@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
+from bench.redis_cluster import LocalCluster, redis_cluster as start_redis_cluster
 from tests.support import KEYS, Player, Server, start_redis, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +71,26 @@ def server(redis_url: str) -> Iterator[Server]:
 async def redis(redis_url: str) -> AsyncIterator[Redis]:
     client = Redis.from_url(redis_url, decode_responses=True)
     await client.flushdb()  # every test starts from an empty game
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[LocalCluster]:
+    """A real Redis Cluster (three primaries, one replica each), started the
+    first time a test asks for it and shared by the rest of the session."""
+    with start_redis_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+async def cluster_redis(redis_cluster: LocalCluster) -> AsyncIterator[RedisCluster]:
+    """A cluster client on an emptied cluster: every primary flushed (replicas follow)."""
+    for url in redis_cluster.primaries():
+        primary = Redis.from_url(url)
+        await primary.flushall()
+        await primary.aclose()
+    client = await RedisCluster.from_url(redis_cluster.urls[0], decode_responses=True).initialize()
     yield client
     await client.aclose()
 
