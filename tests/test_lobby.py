@@ -3,6 +3,9 @@
 import asyncio
 
 from tests.support import KEYS, Player, new_players, room_code_of, seated_room
+from tests.conftest import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # a single Redis and a Redis Cluster (tests/conftest.py)
 
 
 async def test_names_are_checked_as_you_type_and_on_submit(server, players):

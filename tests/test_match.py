@@ -5,6 +5,9 @@ import asyncio
 import re
 
 from tests.support import KEYS, Player, new_players, seated_room
+from tests.conftest import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # a single Redis and a Redis Cluster (tests/conftest.py)
 
 
 async def buzzer(p: Player, phase: str) -> str:

@@ -11,10 +11,13 @@ from redis.asyncio import Redis
 from game.config import Settings, load_settings
 from game.names import name_keys
 from game.snapshots import PlayerState, RoomSnapshot
-from game.store import Store
+from game.store import Store, connect
 from game.views import room_view, screen_view
 from game.web.screens import Sent, updates
 from tests.support import KEYS, Player, new_players, room_code_of, seated_room
+from tests.conftest import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # a single Redis and a Redis Cluster (tests/conftest.py)
 
 PIDS = [f"party{i}".ljust(22, "x") for i in range(4)]
 ADDR = "a-network"
@@ -25,11 +28,12 @@ def plan(decoy: bool = False, then_go: bool = True, delay_ms: int = 0) -> dict[s
 
 
 @pytest.fixture
-async def store(redis_url: str, redis: Redis):
+async def store(redis_url: str, backend: str, redis: Redis):
     # Lifted bounds on a claim: these presses come at once and claim human times.
-    settings = load_settings(redis_url=redis_url, secret_key="k", results_pause_ms=0, key_prefix="party:",
-                             reaction_tolerance_ms=10**9, rtt_cap_ms=10**9, decoy_ms=0)
-    client = Redis.from_url(redis_url, decode_responses=True)
+    settings = load_settings(redis_url=redis_url, redis_cluster=backend == "cluster", secret_key="k",
+                             results_pause_ms=0, key_prefix="party:", reaction_tolerance_ms=10**9, rtt_cap_ms=10**9,
+                             decoy_ms=0, check_script_keys=True)
+    client = connect(settings)
     yield Store(client, settings)
     await client.aclose()
 

@@ -8,8 +8,10 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from tests.conftest import FAST_GAME, free_port
+from tests.conftest import BOTH_BACKENDS, FAST_GAME, free_port
 from tests.support import Player, new_players, room_code_of, start_redis, start_server
+
+pytestmark = BOTH_BACKENDS  # a single Redis and a Redis Cluster (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")

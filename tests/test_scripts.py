@@ -14,22 +14,25 @@ from redis.asyncio import Redis
 from game.config import Settings, load_settings
 from game.presence import Presence
 from game.timers import Receipts, Timers
-from game.store import GameError, Store
+from game.store import GameError, Store, connect
+from tests.conftest import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # a single Redis and a Redis Cluster (tests/conftest.py)
 
 ADDR = "a-network"  # the address tag a command would pass (game/web/limits.py)
 PIDS = [f"player{i}".ljust(22, "x") for i in range(4)]
 
 
 @pytest.fixture
-def settings(redis_url: str) -> Settings:
+def settings(redis_url: str, backend: str) -> Settings:
     # A key prefix of its own: the suite's app server shares this Redis and publishes too.
-    return load_settings(redis_url=redis_url, secret_key="k", results_pause_ms=50, round_timeout_ms=3000,
-                         key_prefix="scripts:")
+    return load_settings(redis_url=redis_url, redis_cluster=backend == "cluster", secret_key="k",
+                         results_pause_ms=50, round_timeout_ms=3000, key_prefix="scripts:", check_script_keys=True)
 
 
 @pytest.fixture
 async def store(settings: Settings, redis: Redis):
-    client = Redis.from_url(settings.redis_url, decode_responses=True)
+    client = connect(settings)
     yield Store(client, settings)
     await client.aclose()
 
@@ -38,7 +41,7 @@ async def store(settings: Settings, redis: Redis):
 async def lenient(settings: Settings, redis: Redis):
     """The scripts with both bounds on a claimed time lifted: a test presses at
     once and claims a human time (the bounds have tests of their own)."""
-    client = Redis.from_url(settings.redis_url, decode_responses=True)
+    client = connect(settings)
     yield Store(client, replace(settings, reaction_tolerance_ms=10**9, rtt_cap_ms=10**9))
     await client.aclose()
 
