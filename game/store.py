@@ -162,7 +162,7 @@ class Store:
 
     def _wake_lobby(self) -> None:
         self._lobby_catch_up = None
-        task = asyncio.ensure_future(self.redis.publish(self.keys.lobby_channel(), "catch-up"))
+        task = asyncio.ensure_future(self.redis.spublish(self.keys.lobby_channel(), "catch-up"))
         self._publishing.add(task)
         task.add_done_callback(self._published)
 

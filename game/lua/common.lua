@@ -18,7 +18,7 @@ local LOBBY_LATER = false  -- see lobby_changed
 local function notify(channel) CHANGED[channel] = true end
 
 local function finish(result)
-  for channel in pairs(CHANGED) do redis.call('PUBLISH', channel, int(NOW)) end
+  for channel in pairs(CHANGED) do redis.call('SPUBLISH', channel, int(NOW)) end
   result.accepted_ms = NOW  -- when the change was accepted (Redis's clock)
   if LOBBY_LATER and not CHANGED[K.ch_lobby()] then result.lobby_later = true end
   return cjson.encode(result)

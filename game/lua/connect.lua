@@ -12,7 +12,7 @@ redis.call('PEXPIRE', K.proc_streams(A.proc), A.lease_ms * 2)
 if redis.call('ZCARD', K.streams(A.pid)) > A.max_streams then
   local oldest = redis.call('ZRANGE', K.streams(A.pid), 0, 0)[1]
   redis.call('ZREM', K.streams(A.pid), oldest)
-  redis.call('PUBLISH', K.ch_player(A.pid), R.EVICT .. oldest)
+  redis.call('SPUBLISH', K.ch_player(A.pid), R.EVICT .. oldest)
 end
 redis.call('ZADD', K.presence(), CONNECTED, A.pid)
 redis.call('ZREMRANGEBYSCORE', K.presence(), '-inf', NOW - 3600000)
