@@ -227,7 +227,7 @@ class Shard:
                 # Messages may have been missed, or the shard moved: once
                 # resubscribed where the channels now live, every stream re-reads Redis.
                 self.ready.clear()
-                log.warning("pub/sub on %s lost (%r); retrying in %.1fs", self.node, exc, backoff)
+                log.warning("pub/sub on %s lost (%s: %s); retrying in %.1fs", self.node, type(exc).__name__, exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
                 if not await self._relay.recover(self):

@@ -39,7 +39,7 @@ async def test_one_pubsub_connection_per_process_however_many_streams(server, ot
     await new_players(server, players, *[f"A{i}" for i in range(5)])
     await new_players(other_server, players, *[f"B{i}" for i in range(5)])
     clients = await redis.client_list()
-    subscribers = [c for c in clients if int(c.get("sub", 0)) + int(c.get("psub", 0)) > 0]
+    subscribers = [c for c in clients if int(c.get("sub", 0)) + int(c.get("psub", 0)) + int(c.get("ssub", 0)) > 0]
     assert len(subscribers) == 2  # one per app process, not one per stream
 
 

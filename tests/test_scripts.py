@@ -192,11 +192,11 @@ async def test_an_abandoned_room_expires(store, settings):
 
 async def test_comings_and_goings_wake_the_lobby_at_most_once_a_window(store):
     pubsub = store.redis.pubsub()
-    await pubsub.subscribe(store.keys.lobby_channel())
+    await pubsub.ssubscribe(store.keys.lobby_channel())
     results = [await store.run("connect", pid=pid, stream="c", proc="p", addr=ADDR, lease_ms=45_000) for pid in PIDS]
     assert [bool(r.get("lobby_later")) for r in results] == [False, True, True, True]
     received = [await pubsub.get_message(timeout=0.2) for _ in range(6)]
-    messages = [m["data"] for m in received if m and m["type"] == "message"]
+    messages = [m["data"] for m in received if m and m["type"] == "smessage"]
     assert len([m for m in messages if m != "catch-up"]) == 1
     assert "catch-up" in messages  # the store wakes the lobby once more when the window ends
     await pubsub.aclose()
@@ -232,7 +232,7 @@ async def test_a_process_that_is_gone_has_its_streams_closed_by_the_next_lease(s
     await a.connect(PIDS[0], "s1", ADDR)
     await store.run("disconnect", pid=PIDS[0], stream="c", proc="p")
     async with store.redis.pubsub() as room_channel:
-        await room_channel.subscribe(store.keys.room_channel(code))
+        await room_channel.ssubscribe(store.keys.room_channel(code))
         await b.renew()  # a's lease still runs: nothing changes
         assert await store.redis.zcard(store.keys.streams(PIDS[0])) == 1
         await store.redis.zadd(store.keys.procs(), {a.proc: 1})  # a's lease ran out long ago
@@ -242,7 +242,7 @@ async def test_a_process_that_is_gone_has_its_streams_closed_by_the_next_lease(s
         grace = settings.reconnect_grace_ms
         assert abs(until - (await store.redis.time())[0] * 1000 - grace) < 2000  # reconnecting
         await room_channel.get_message(timeout=1)  # the subscription
-        assert (await room_channel.get_message(timeout=1))["type"] == "message"  # the room was told
+        assert (await room_channel.get_message(timeout=1))["type"] == "smessage"  # the room was told
     # Process a was only stalled: at its next renewal it registers its streams again.
     await a.renew()
     assert await store.redis.zrange(store.keys.streams(PIDS[0]), 0, -1) == ["s1"]
