@@ -58,7 +58,9 @@ TEMPLATES: dict[str, str] = {
     "ch_room": "room:{$}:ch",
     # --- one key each, in any slot ---
     "limit": "limit:$",  # counter: requests in a window, "<what>:<player id or address tag>"; the window
-    "relay": "relay:{$}",  # a relay's home channel on one shard (nothing is published there): game/relay.py
+    # a relay's home channel, with a hash tag on the shard it watches appended (nothing is published
+    # there): game/relay.py
+    "relay": "relay:",
     "tutorial": "tut:{$}:",  # a mounted tutorial chapter's key prefix: its keys share one slot; an hour
 }
 
@@ -105,8 +107,8 @@ class Keys:
     def player_channel(self, pid: str) -> str:
         return self.key("ch_player", pid)
 
-    def relay_channel(self, tag: str = "") -> str:
-        return self.key("relay", tag)
+    def relay_channel(self) -> str:
+        return self.key("relay")
 
     def room_of_channel(self, channel: str) -> str | None:
         """The room code of a room channel (None for any other channel)."""

@@ -1,7 +1,7 @@
 """The per-process services of the game, started and stopped as one.
 
 `running(settings)` opens them in order (Redis, with the task that closes
-its idle connections; the relay's one pub/sub connection; the presence
+its idle connections; the relay's pub/sub connection, one per shard; the presence
 lease) and closes them in reverse when the block ends, so every start has
 its stop beside it. The web layer holds the result for the process's
 lifetime (`app.py`).
@@ -37,7 +37,7 @@ class Services:
 async def running(settings: Settings) -> AsyncIterator[Services]:
     redis = connect(settings)
     store = Store(redis, settings)
-    relay = Relay(redis.pubsub(), store.keys.relay_channel())
+    relay = Relay.for_client(redis, store.keys.relay_channel())
     timers = Timers(store, settings)
 
     def rooms_shown() -> list[str]:

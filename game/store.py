@@ -151,7 +151,7 @@ class Store:
 
     async def publish(self, channel: str, data: str) -> None:
         """Publish on a shard channel (its shard's node, on a cluster)."""
-        await self.redis.execute_command("SPUBLISH", channel, data)
+        await self.redis.spublish(channel, data)
 
     def _lobby_later(self) -> None:
         """The lobby was woken a moment ago (at most once a window, see lobby_changed in

@@ -29,7 +29,7 @@ WRITTEN_ONCE = [
     ('("ready", "decoy", "go", "results")', "game/rules.py"),  # the phases of a match
     ("That name is taken by someone online", "game/lua/lobby.lua"),
     ("whole number of milliseconds", "game/rules.py"),  # the form of a buzz
-    ('"relay:{$}"', "game/keys.py"),  # the relay's own channel on a shard
+    ('"relay": "relay:"', "game/keys.py"),  # the relay's own channel on a shard
     ('"room:{$}:players"', "game/keys.py"),  # a key template
 ]
 NEVER = [

@@ -1,58 +1,353 @@
-"""The relay's fan-out rules, without a network: messages set flags only."""
+"""The relay: sharded pub/sub messages wake the streams watching them, once however many,
+and after a reconnect or a failover every stream re-reads Redis.
+
+On a real redis-server, and on a real three-primary Redis Cluster started here
+(`redis_cluster`: a local helper until the suite shares one cluster fixture).
+"""
+
+from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+import shutil
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 
-from game.relay import Mailbox, Relay
+import fakeredis
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
-
-class QuietConnection:
-    """A pub/sub connection that takes its time to send and never delivers."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-        self.is_connected = True
-        self.on_the_wire = asyncio.Event()
-        self.sent: list[tuple[str, ...]] = []
-
-    async def send_command(self, *args: str, check_health: bool = True) -> None:
-        self.on_the_wire.set()
-        await asyncio.sleep(self.delay)
-        self.sent.append(args)
+from game.relay import Mailbox, OneServer, Relay
+from game.rules import EVICT
+from tests.support import start_redis
 
 
-class QuietPubSub:
-    def __init__(self, delay: float = 0.0) -> None:
-        self.connection = QuietConnection(delay)
-        self.channels: dict[str, None] = {}
+async def woken(mailbox: Mailbox, timeout: float = 5) -> bool:
+    return await mailbox.wait(timeout)
 
 
-async def test_an_eviction_survives_a_later_ordinary_message():
-    relay = Relay(QuietPubSub(), "home")  # type: ignore[arg-type]
+async def drained(mailbox: Mailbox) -> None:
+    """Forget a pending wake-up (a subscription's own, say)."""
+    await mailbox.wait(0)
+
+
+@pytest.fixture
+async def relay(redis_url: str) -> AsyncIterator[tuple[Relay, Redis]]:
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    relay = Relay.for_client(redis, "rb:ch:relay")
+    await relay.start()
+    yield relay, redis
+    await relay.stop()
+    await redis.aclose()
+
+
+async def subscribed(redis: Redis, channel: str, count: int = 1) -> None:
+    """Wait until `count` connections listen on `channel` (SSUBSCRIBE answers later than it returns)."""
+    async with asyncio.timeout(5):
+        while (await redis.execute_command("PUBSUB", "SHARDNUMSUB", channel))[1] != count:
+            await asyncio.sleep(0.01)
+
+
+async def test_a_message_wakes_the_mailboxes_watching_its_channel_and_no_other(relay):
+    relay, redis = relay
+    room, other = Mailbox("a"), Mailbox("b")
+    await relay.watch(room, frozenset({"rb:ch:room:R1"}))
+    await relay.watch(other, frozenset({"rb:ch:room:R2"}))
+    await subscribed(redis, "rb:ch:room:R1")
+    assert await redis.spublish("rb:ch:room:R1", "1") == 1
+    assert await woken(room)
+    assert not await other.wait(0.2)
+
+
+async def test_many_messages_while_a_stream_is_busy_give_one_wake_up(relay):
+    relay, redis = relay
+    busy, marker = Mailbox("busy"), Mailbox("marker")
+    await relay.watch(busy, frozenset({"rb:ch:room:R1"}))
+    await relay.watch(marker, frozenset({"rb:ch:room:R2"}))
+    await subscribed(redis, "rb:ch:room:R2")
+    for n in range(20):
+        await redis.spublish("rb:ch:room:R1", str(n))
+    await redis.spublish("rb:ch:room:R2", "after")  # one connection: delivered after the 20
+    assert await woken(marker)
+    assert await busy.wait(0)
+    assert not await busy.wait(0.2)
+
+
+async def test_an_eviction_survives_a_later_ordinary_message(relay):
+    relay, redis = relay
     old_tab, new_tab = Mailbox("old"), Mailbox("new")
     for tab in (old_tab, new_tab):
-        await relay.watch(tab, frozenset({"ch:player"}))
-    relay.deliver("ch:player", "close:old")
-    relay.deliver("ch:player", "1795317000000")  # any change, before the old tab's stream runs
+        await relay.watch(tab, frozenset({"rb:ch:player:P"}))
+    await subscribed(redis, "rb:ch:player:P")
+    await redis.spublish("rb:ch:player:P", EVICT + "old")
+    await redis.spublish("rb:ch:player:P", "1795317000000")  # any change, before the old tab's stream runs
+    assert await woken(new_tab)
     assert old_tab.evicted and not new_tab.evicted
 
 
+async def test_a_lost_connection_is_reopened_and_wakes_every_mailbox(relay):
+    relay, redis = relay
+    tabs = [Mailbox(f"t{n}") for n in range(3)]
+    for n, tab in enumerate(tabs):
+        await relay.watch(tab, frozenset({f"rb:ch:room:R{n}"}))
+    await subscribed(redis, "rb:ch:room:R2")
+    for tab in tabs:
+        await drained(tab)
+    assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub") == 1
+    for tab in tabs:  # messages may have been missed: every stream re-reads Redis
+        assert await woken(tab)
+    await subscribed(redis, "rb:ch:room:R0")
+    await redis.spublish("rb:ch:room:R0", EVICT + "t0")
+    async with asyncio.timeout(5):
+        while not tabs[0].evicted:
+            await tabs[0].wait(5)
+    assert len(await redis.client_list(_type="pubsub")) == 1  # reopened, not doubled
+
+
+async def test_the_embedded_redis_delivers_what_a_script_publishes():
+    redis = fakeredis.FakeAsyncRedis(decode_responses=True)
+    relay = Relay.for_client(redis, "rb:ch:relay")
+    await relay.start()
+    try:
+        tab = Mailbox("tab")
+        await relay.watch(tab, frozenset({"rb:ch:room:R1"}))
+        await redis.eval("return redis.call('SPUBLISH', KEYS[1], ARGV[1])", 1, "rb:ch:room:R1", EVICT + "tab")
+        async with asyncio.timeout(5):
+            while not tab.evicted:
+                await tab.wait(5)
+    finally:
+        await relay.stop()
+
+
+class SlowConnection:
+    """A connected socket that takes its time to send, and never delivers."""
+
+    def __init__(self) -> None:
+        self.is_connected = True
+        self.on_the_wire = asyncio.Event()
+        self.sent: list[list[tuple[str, str]]] = []
+        self.retry = None
+
+    def pack_commands(self, commands: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return commands
+
+    async def send_packed_command(self, commands: list[tuple[str, str]], check_health: bool = True) -> None:
+        self.on_the_wire.set()
+        await asyncio.sleep(0.05)
+        self.sent.append(commands)
+
+
+class SlowPubSub:
+    def __init__(self) -> None:
+        self.connection = SlowConnection()
+
+    async def connect(self) -> None:
+        pass
+
+    async def get_message(self, timeout: float | None = None) -> None:
+        await asyncio.Event().wait()
+
+    async def aclose(self) -> None:
+        pass
+
+
+class SlowServer(OneServer):
+    def subscriber(self, node: str) -> SlowPubSub:  # type: ignore[override]
+        return self.pubsub
+
+    pubsub = SlowPubSub()
+
+
 async def test_a_stream_leaving_mid_subscribe_does_not_cancel_the_shared_connections_command():
-    pubsub = QuietPubSub(delay=0.05)  # a socket that takes its time
-    relay = Relay(pubsub, "home")  # type: ignore[arg-type]
+    topology = SlowServer(None, "home")  # type: ignore[arg-type]
+    relay = Relay(topology)  # not started: the stream's watch is the first send
+    connection = topology.pubsub.connection
     leaving = asyncio.create_task(relay.watch(Mailbox("gone"), frozenset({"ch:room"})))
-    await pubsub.connection.on_the_wire.wait()
+    await connection.on_the_wire.wait()
     leaving.cancel()  # its client left while the command was in flight
     with contextlib.suppress(asyncio.CancelledError):
         await leaving
     await asyncio.sleep(0.1)
-    assert pubsub.connection.sent == [("SUBSCRIBE", "ch:room")]  # completed: never cut half-way
+    assert connection.sent[0] == [("SSUBSCRIBE", "ch:room")]  # completed: never cut half-way
+    await relay.stop()
 
 
-async def test_while_the_connection_is_down_nothing_is_sent_and_the_reconnect_resubscribes():
-    pubsub = QuietPubSub()
-    pubsub.connection.is_connected = False  # the listener is reconnecting: only it may
-    relay = Relay(pubsub, "home")  # type: ignore[arg-type]
-    await relay.watch(Mailbox("tab"), frozenset({"ch:room"}))
-    assert pubsub.connection.sent == []
-    assert "ch:room" in pubsub.channels  # redis-py resubscribes these once connected
+# -- on a Redis Cluster -------------------------------------------------------------
+
+
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is free too."""
+    while True:
+        port = random.randrange(20000, 45000)
+        with contextlib.ExitStack() as stack:
+            try:
+                for p in (port, port + 10000):
+                    s = stack.enter_context(socket.socket())
+                    s.bind(("127.0.0.1", p))
+            except OSError:
+                continue
+            return port
+
+
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, subprocess.Popen[str]]]:
+    """Three primaries, three replicas, on free loopback ports: {port: server}."""
+    workdir = tmp_path_factory.mktemp("cluster")
+    servers: dict[int, subprocess.Popen[str]] = {}
+    try:
+        for _ in range(6):
+            port = free_cluster_port()
+            servers[port] = start_redis(
+                port, workdir, "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
+                "--cluster-node-timeout", "1000", "--appendonly", "no",
+            )
+        cli = shutil.which("redis-cli")
+        assert cli, "redis-cli is not installed"
+        subprocess.run(
+            [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in servers), "--cluster-replicas", "1", "--cluster-yes"],
+            check=True, capture_output=True, timeout=60,
+        )
+        asyncio.run(cluster_settled(list(servers)))
+        yield servers
+    finally:
+        for proc in servers.values():
+            proc.kill()
+            proc.wait(10)
+
+
+async def cluster_settled(ports: list[int], timeout: float = 30) -> None:
+    """Every node says the cluster is ok, and every replica is in sync with its primary."""
+    async with asyncio.timeout(timeout):
+        for port in ports:
+            async with Redis(port=port, decode_responses=True) as node:
+                while True:
+                    info = await node.execute_command("CLUSTER", "INFO")
+                    replication = await node.info("replication")
+                    synced = replication["role"] == "master" or replication.get("master_link_status") == "up"
+                    if "cluster_state:ok" in info and synced:
+                        break
+                    await asyncio.sleep(0.1)
+
+
+async def roles(ports: list[int]) -> dict[int, str]:
+    found = {}
+    for port in ports:
+        with contextlib.suppress(OSError, ConnectionError, Exception):
+            async with Redis(port=port, decode_responses=True, socket_timeout=1) as node:
+                found[port] = (await node.info("replication"))["role"]
+    return found
+
+
+async def subscribers(port: int) -> int:
+    async with Redis(port=port, decode_responses=True) as node:
+        return len(await node.client_list(_type="pubsub"))
+
+
+async def one_subscriber_per_primary(ports: list[int]) -> dict[int, int]:
+    counted = {}
+    for port, role in (await roles(ports)).items():
+        counted[port] = await subscribers(port)
+        assert counted[port] == (1 if role == "master" else 0), (port, role, counted)
+    return counted
+
+
+def channel_per_shard(cluster: RedisCluster) -> dict[int, str]:
+    """A room channel served by each primary: {primary's port: channel}."""
+    found: dict[int, str] = {}
+    n = 0
+    while len(found) < 3:
+        channel = f"rb:ch:room:{{C{n}}}"
+        found.setdefault(int(cluster.get_node_from_key(channel).port), channel)
+        n += 1
+    return found
+
+
+@pytest.fixture
+async def cluster_relay(redis_cluster) -> AsyncIterator[tuple[Relay, RedisCluster]]:
+    live = [p for p, proc in redis_cluster.items() if proc.poll() is None]
+    await cluster_settled(live)
+    cluster = RedisCluster(host="127.0.0.1", port=live[0], decode_responses=True)
+    await cluster.initialize()
+    relay = Relay.for_client(cluster, "rb:ch:relay")
+    await relay.start()
+    yield relay, cluster
+    await relay.stop()
+    await cluster.aclose()
+
+
+async def delivered(cluster: RedisCluster, tab: Mailbox, channel: str, timeout: float = 15) -> None:
+    """Publish an eviction for `tab` on `channel` until the relay delivers it (the
+    cluster client itself may need a moment to learn a failover)."""
+    async with asyncio.timeout(timeout):
+        while not tab.evicted:
+            with contextlib.suppress(Exception):
+                await cluster.spublish(channel, EVICT + tab.stream_id)
+            await tab.wait(0.3)
+
+
+async def test_on_a_cluster_each_shard_delivers_through_one_connection(cluster_relay, redis_cluster):
+    relay, cluster = cluster_relay
+    channels = channel_per_shard(cluster)
+    tabs = {port: Mailbox(f"tab{port}") for port in channels}
+    for port, channel in channels.items():
+        await relay.watch(tabs[port], frozenset({channel}))
+    for port, channel in channels.items():
+        await delivered(cluster, tabs[port], channel)
+    await one_subscriber_per_primary(list(redis_cluster))
+
+
+async def failover_is_survived(relay: Relay, cluster: RedisCluster, ports: list[int], fail) -> None:
+    channels = channel_per_shard(cluster)
+    primary, channel = next(iter(channels.items()))
+    tab, bystander = Mailbox("tab"), Mailbox("bystander")
+    await relay.watch(tab, frozenset({channel}))
+    others = [c for c in channels.values() if c != channel]
+    await relay.watch(bystander, frozenset(others))
+    await delivered(cluster, tab, channel)  # subscribed
+    tab.evicted = False
+    await drained(tab)
+    replica = await fail(primary)
+    assert await tab.wait(15)  # woken: it re-reads Redis, nothing stale after a failover
+    await delivered(cluster, tab, channel)
+    assert (await roles([replica]))[replica] == "master"
+    await one_subscriber_per_primary(ports)
+    bystander.evicted = False
+    await delivered(cluster, bystander, others[0])
+
+
+async def replica_of(primary: int, ports: list[int]) -> int:
+    for port in ports:
+        async with Redis(port=port, decode_responses=True) as node:
+            replication = await node.info("replication")
+            if replication["role"] == "slave" and int(replication["master_port"]) == primary:
+                return port
+    raise LookupError(primary)
+
+
+async def test_on_a_cluster_a_manual_failover_moves_the_shards_subscriptions(cluster_relay, redis_cluster):
+    relay, cluster = cluster_relay
+    ports = list(redis_cluster)
+
+    async def fail(primary: int) -> int:
+        replica = await replica_of(primary, ports)
+        async with Redis(port=replica, decode_responses=True) as node:
+            await node.execute_command("CLUSTER", "FAILOVER")
+        return replica
+
+    await failover_is_survived(relay, cluster, ports, fail)
+
+
+async def test_on_a_cluster_a_killed_primary_is_replaced_by_its_replica(cluster_relay, redis_cluster):
+    relay, cluster = cluster_relay
+
+    async def fail(primary: int) -> int:
+        replica = await replica_of(primary, list(redis_cluster))
+        redis_cluster[primary].kill()
+        redis_cluster[primary].wait(10)
+        return replica
+
+    live = [p for p, proc in redis_cluster.items() if proc.poll() is None]
+    await failover_is_survived(relay, cluster, live, fail)

@@ -123,7 +123,7 @@ async def test_mounted_chapters_ride_on_the_games_one_pubsub_connection(tmp_path
             assert (await bob.post("/tutorial/7/move")).status_code == 204
             await bob.wait_for(lambda t: "Move 1:" in t)
             async with Redis.from_url(url, decode_responses=True) as redis:
-                subscribers = [c for c in await redis.client_list() if int(c["sub"]) + int(c["psub"]) > 0]
+                subscribers = [c for c in await redis.client_list() if int(c["sub"]) + int(c["psub"]) + int(c["ssub"]) > 0]
             assert len(subscribers) == 1
     finally:
         redis_proc.kill()
