@@ -18,7 +18,7 @@ from game.config import Settings
 from game.presence import Presence
 from game.reads import Snapshots
 from game.relay import Relay
-from game.store import Store, connect, release_idle
+from game.store import prepare, Store, connect, release_idle
 from game.timers import Receipts, Timers
 
 
@@ -47,6 +47,7 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
     presence = Presence(store, settings, rooms_shown)
     idle = asyncio.create_task(release_idle(redis), name="redis-idle")  # a burst's connections, closed
     try:
+        await prepare(redis)
         await relay.start()
         await presence.start()  # the lease, before this process opens any stream
         yield Services(settings, store, relay, timers, presence, Snapshots(), Receipts(store))

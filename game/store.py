@@ -131,6 +131,12 @@ def connect(settings: Settings) -> Redis:
     return fakeredis.FakeAsyncRedis(decode_responses=True)
 
 
+async def prepare(redis: Redis) -> None:
+    """A cluster client learns the cluster's slot map (and where each command's keys are) before use."""
+    if isinstance(redis, RedisCluster):
+        await redis.initialize()
+
+
 class Store:
     """The Redis client, the key names, the scripts, and the moves made of them
     (settings themselves live on `game.services.Services`)."""

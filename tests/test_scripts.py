@@ -14,8 +14,9 @@ from redis.asyncio import Redis
 from game.config import Settings, load_settings
 from game.presence import Presence
 from game.timers import Receipts, Timers
-from game.store import GameError, Store, connect
+from game.store import GameError, Store, connect, prepare
 from tests.conftest import BOTH_BACKENDS
+from tests.support import subscriber
 
 pytestmark = BOTH_BACKENDS  # a single Redis and a Redis Cluster (tests/conftest.py)
 
@@ -33,6 +34,7 @@ def settings(redis_url: str, backend: str) -> Settings:
 @pytest.fixture
 async def store(settings: Settings, redis: Redis):
     client = connect(settings)
+    await prepare(client)
     yield Store(client, settings)
     await client.aclose()
 
@@ -42,6 +44,7 @@ async def lenient(settings: Settings, redis: Redis):
     """The scripts with both bounds on a claimed time lifted: a test presses at
     once and claims a human time (the bounds have tests of their own)."""
     client = connect(settings)
+    await prepare(client)
     yield Store(client, replace(settings, reaction_tolerance_ms=10**9, rtt_cap_ms=10**9))
     await client.aclose()
 
@@ -194,7 +197,7 @@ async def test_an_abandoned_room_expires(store, settings):
 
 
 async def test_comings_and_goings_wake_the_lobby_at_most_once_a_window(store):
-    pubsub = store.redis.pubsub()
+    pubsub = subscriber(store.redis, store.keys.lobby_channel())
     await pubsub.ssubscribe(store.keys.lobby_channel())
     results = [await store.run("connect", pid=pid, stream="c", proc="p", addr=ADDR, lease_ms=45_000) for pid in PIDS]
     assert [bool(r.get("lobby_later")) for r in results] == [False, True, True, True]
@@ -239,7 +242,7 @@ async def test_a_process_that_is_gone_has_its_streams_closed_by_the_next_lease(s
     code = await room_with(store, 1)  # connected on process "p", not through a or b
     await a.connect(PIDS[0], "s1", ADDR)
     await store.run("disconnect", pid=PIDS[0], stream="c", proc="p")
-    async with store.redis.pubsub() as room_channel:
+    async with subscriber(store.redis, store.keys.room_channel(code)) as room_channel:
         await room_channel.ssubscribe(store.keys.room_channel(code))
         await b.renew()  # a's lease still runs: nothing changes
         assert await open_streams(store, PIDS[0]) == 1
