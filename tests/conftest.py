@@ -120,13 +120,22 @@ def redis_cluster() -> Iterator[LocalCluster]:
         yield cluster
 
 
+class WholeCluster(RedisCluster):
+    """A cluster client whose KEYS asks every primary, as a single Redis would answer it
+    (redis-py's asks one node)."""
+
+    async def keys(self, pattern: str = "*", **kwargs):  # type: ignore[no-untyped-def, override]
+        kwargs.setdefault("target_nodes", RedisCluster.PRIMARIES)
+        return await super().keys(pattern, **kwargs)
+
+
 async def emptied(cluster: LocalCluster) -> RedisCluster:
     """A cluster client on an emptied cluster: every primary flushed (replicas follow)."""
     for url in cluster.primaries():
         primary = Redis.from_url(url)
         await primary.flushall()
         await primary.aclose()
-    return await RedisCluster.from_url(cluster.urls[0], decode_responses=True).initialize()
+    return await WholeCluster.from_url(cluster.urls[0], decode_responses=True).initialize()
 
 
 @pytest.fixture
