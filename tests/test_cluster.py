@@ -23,7 +23,7 @@ from game.config import load_settings
 from game.keys import TEMPLATES
 from game.store import Store, connect, prepare
 from tests.conftest import FAST_GAME, free_port
-from tests.support import KEYS, new_players, room_code_of, start_server
+from tests.support import KEYS, Player, new_players, room_code_of, start_server
 
 ADDR = "tag"
 
@@ -87,3 +87,17 @@ async def test_a_failover_mid_match_is_survived(redis_cluster: LocalCluster, clu
             assert await cluster_redis.zcard(KEYS.key("players", code)) == 2  # the room outlived its primary
         finally:
             await asyncio.to_thread(redis_cluster.revive, victim)
+
+
+async def test_a_mounted_tutorial_chapter_runs_on_the_cluster(redis_cluster: LocalCluster, cluster_redis, players):
+    env = {**FAST_GAME, "REDIS_CLUSTER": "1", "REDIS_URL": redis_cluster.urls[0]}
+    with start_server(env, free_port()) as srv:
+        ann, bob = Player(srv.url), Player(srv.url)
+        players += [ann, bob]
+        for p, name in ((ann, "Ann"), (bob, "Bob")):
+            await p.open("/tutorial/5")
+            await p.start_stream("/tutorial/5/stream")
+            await p.wait_for(lambda t: "In the room" in t)
+            assert (await p.post("/tutorial/5/join", {"name": name})).status_code == 204
+        assert (await ann.post("/tutorial/5/tap")).status_code == 204
+        await bob.wait_for(lambda t: "Ann 1" in t)

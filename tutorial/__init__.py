@@ -185,6 +185,10 @@ def mount(app: Quart, settings: Settings) -> None:
         for chapter in mounted:
             chapter.app.extensions["game"] = svc
             await chapter.app.startup()
+            if "redis" in chapter.app.extensions and settings.redis_cluster:
+                # A chapter's own client talks to one Redis; on a cluster it would reach one
+                # node. Mounted, it uses the game's (its keys share one slot: Keys.tutorial).
+                chapter.app.extensions["redis"] = svc.store.redis
         fed = feeds(mounted)
         for feed, channels in fed.items():
             await svc.relay.watch(feed, channels)
