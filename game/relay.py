@@ -247,6 +247,8 @@ class Shard:
         elif kind == "sunsubscribe":
             if self._leaving[channel]:
                 self._leaving[channel] -= 1
+                if not self._leaving[channel]:
+                    del self._leaving[channel]  # a channel left long ago costs nothing
             elif channel == self._home or channel in self.channels:
                 # Redis dropped a channel we still watch: its slot moved, or
                 # this node was demoted to a replica.
