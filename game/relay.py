@@ -143,6 +143,7 @@ class Cluster:
 
     async def refresh(self) -> None:
         """Reload the slot map (after a failover or a slot migration)."""
+        await self._cluster.initialize()  # the client's own start, the first time (a no-op after)
         await self._cluster.nodes_manager.initialize()
 
 
@@ -208,7 +209,7 @@ class Shard:
         return False
 
     async def _connect(self) -> None:
-        await self._pubsub.connect()  # (re)connects; redis-py resubscribes nothing: no channel is listed there
+        await self._pubsub.connect()  # (re)connects; redis-py resubscribes nothing: it lists no channel
         assert self._pubsub.connection is not None
         self._pubsub.connection.retry = self.NO_RETRY
         self._leaving.clear()  # what was unconfirmed is gone with the old connection
@@ -227,7 +228,8 @@ class Shard:
                 # Messages may have been missed, or the shard moved: once
                 # resubscribed where the channels now live, every stream re-reads Redis.
                 self.ready.clear()
-                log.warning("pub/sub on %s lost (%s: %s); retrying in %.1fs", self.node, type(exc).__name__, exc, backoff)
+                log.warning("pub/sub on %s lost (%s: %s); retrying in %.1fs",
+                            self.node, type(exc).__name__, exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
                 if not await self._relay.recover(self):
@@ -245,6 +247,8 @@ class Shard:
         elif kind == "sunsubscribe":
             if self._leaving[channel]:
                 self._leaving[channel] -= 1
+                if not self._leaving[channel]:
+                    del self._leaving[channel]  # a channel left long ago costs nothing
             elif channel == self._home or channel in self.channels:
                 # Redis dropped a channel we still watch: its slot moved, or
                 # this node was demoted to a replica.

@@ -22,7 +22,11 @@ from redis.asyncio.cluster import RedisCluster
 
 from game.relay import Mailbox, OneServer, Relay
 from game.rules import EVICT
-from tests.support import start_redis
+from tests.support import KEYS, start_redis
+
+
+ROOM = {code: KEYS.room_channel(code) for code in ("R0", "R1", "R2")}
+PLAYER = KEYS.player_channel("P")
 
 
 async def woken(mailbox: Mailbox, timeout: float = 5) -> bool:
@@ -37,7 +41,7 @@ async def drained(mailbox: Mailbox) -> None:
 @pytest.fixture
 async def relay(redis_url: str) -> AsyncIterator[tuple[Relay, Redis]]:
     redis = Redis.from_url(redis_url, decode_responses=True)
-    relay = Relay.for_client(redis, "rb:ch:relay")
+    relay = Relay.for_client(redis, KEYS.relay_channel())
     await relay.start()
     yield relay, redis
     await relay.stop()
@@ -51,26 +55,29 @@ async def subscribed(redis: Redis, channel: str, count: int = 1) -> None:
             await asyncio.sleep(0.01)
 
 
+async def watching(relay: Relay, redis: Redis, *channels: str) -> list[Mailbox]:
+    """A mailbox watching each channel, once all are subscribed."""
+    tabs = [Mailbox(f"tab{n}") for n in range(len(channels))]
+    for tab, channel in zip(tabs, channels):
+        await relay.watch(tab, frozenset({channel}))
+    await subscribed(redis, channels[-1])  # one connection: subscribed in order
+    return tabs
+
+
 async def test_a_message_wakes_the_mailboxes_watching_its_channel_and_no_other(relay):
     relay, redis = relay
-    room, other = Mailbox("a"), Mailbox("b")
-    await relay.watch(room, frozenset({"rb:ch:room:R1"}))
-    await relay.watch(other, frozenset({"rb:ch:room:R2"}))
-    await subscribed(redis, "rb:ch:room:R1")
-    assert await redis.spublish("rb:ch:room:R1", "1") == 1
+    room, other = await watching(relay, redis, ROOM["R1"], ROOM["R2"])
+    assert await redis.spublish(ROOM["R1"], "1") == 1
     assert await woken(room)
     assert not await other.wait(0.2)
 
 
 async def test_many_messages_while_a_stream_is_busy_give_one_wake_up(relay):
     relay, redis = relay
-    busy, marker = Mailbox("busy"), Mailbox("marker")
-    await relay.watch(busy, frozenset({"rb:ch:room:R1"}))
-    await relay.watch(marker, frozenset({"rb:ch:room:R2"}))
-    await subscribed(redis, "rb:ch:room:R2")
+    busy, marker = await watching(relay, redis, ROOM["R1"], ROOM["R2"])
     for n in range(20):
-        await redis.spublish("rb:ch:room:R1", str(n))
-    await redis.spublish("rb:ch:room:R2", "after")  # one connection: delivered after the 20
+        await redis.spublish(ROOM["R1"], str(n))
+    await redis.spublish(ROOM["R2"], "after")  # one connection: delivered after the 20
     assert await woken(marker)
     assert await busy.wait(0)
     assert not await busy.wait(0.2)
@@ -80,27 +87,24 @@ async def test_an_eviction_survives_a_later_ordinary_message(relay):
     relay, redis = relay
     old_tab, new_tab = Mailbox("old"), Mailbox("new")
     for tab in (old_tab, new_tab):
-        await relay.watch(tab, frozenset({"rb:ch:player:P"}))
-    await subscribed(redis, "rb:ch:player:P")
-    await redis.spublish("rb:ch:player:P", EVICT + "old")
-    await redis.spublish("rb:ch:player:P", "1795317000000")  # any change, before the old tab's stream runs
+        await relay.watch(tab, frozenset({PLAYER}))
+    await subscribed(redis, PLAYER)
+    await redis.spublish(PLAYER, EVICT + "old")
+    await redis.spublish(PLAYER, "1795317000000")  # any change, before the old tab's stream runs
     assert await woken(new_tab)
     assert old_tab.evicted and not new_tab.evicted
 
 
 async def test_a_lost_connection_is_reopened_and_wakes_every_mailbox(relay):
     relay, redis = relay
-    tabs = [Mailbox(f"t{n}") for n in range(3)]
-    for n, tab in enumerate(tabs):
-        await relay.watch(tab, frozenset({f"rb:ch:room:R{n}"}))
-    await subscribed(redis, "rb:ch:room:R2")
+    tabs = await watching(relay, redis, ROOM["R0"], ROOM["R1"], ROOM["R2"])
     for tab in tabs:
         await drained(tab)
     assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub") == 1
     for tab in tabs:  # messages may have been missed: every stream re-reads Redis
         assert await woken(tab)
-    await subscribed(redis, "rb:ch:room:R0")
-    await redis.spublish("rb:ch:room:R0", EVICT + "t0")
+    await subscribed(redis, ROOM["R0"])
+    await redis.spublish(ROOM["R0"], EVICT + "tab0")
     async with asyncio.timeout(5):
         while not tabs[0].evicted:
             await tabs[0].wait(5)
@@ -109,12 +113,12 @@ async def test_a_lost_connection_is_reopened_and_wakes_every_mailbox(relay):
 
 async def test_the_embedded_redis_delivers_what_a_script_publishes():
     redis = fakeredis.FakeAsyncRedis(decode_responses=True)
-    relay = Relay.for_client(redis, "rb:ch:relay")
+    relay = Relay.for_client(redis, KEYS.relay_channel())
     await relay.start()
     try:
         tab = Mailbox("tab")
-        await relay.watch(tab, frozenset({"rb:ch:room:R1"}))
-        await redis.eval("return redis.call('SPUBLISH', KEYS[1], ARGV[1])", 1, "rb:ch:room:R1", EVICT + "tab")
+        await relay.watch(tab, frozenset({ROOM["R1"]}))
+        await redis.eval("return redis.call('SPUBLISH', KEYS[1], ARGV[1])", 1, ROOM["R1"], EVICT + "tab")
         async with asyncio.timeout(5):
             while not tab.evicted:
                 await tab.wait(5)
@@ -207,7 +211,8 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int
         cli = shutil.which("redis-cli")
         assert cli, "redis-cli is not installed"
         subprocess.run(
-            [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in servers), "--cluster-replicas", "1", "--cluster-yes"],
+            [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in servers),
+             "--cluster-replicas", "1", "--cluster-yes"],
             check=True, capture_output=True, timeout=60,
         )
         asyncio.run(cluster_settled(list(servers)))
@@ -259,7 +264,7 @@ def channel_per_shard(cluster: RedisCluster) -> dict[int, str]:
     found: dict[int, str] = {}
     n = 0
     while len(found) < 3:
-        channel = f"rb:ch:room:{{C{n}}}"
+        channel = KEYS.room_channel(f"{{C{n}}}")
         found.setdefault(int(cluster.get_node_from_key(channel).port), channel)
         n += 1
     return found
@@ -269,9 +274,8 @@ def channel_per_shard(cluster: RedisCluster) -> dict[int, str]:
 async def cluster_relay(redis_cluster) -> AsyncIterator[tuple[Relay, RedisCluster]]:
     live = [p for p, proc in redis_cluster.items() if proc.poll() is None]
     await cluster_settled(live)
-    cluster = RedisCluster(host="127.0.0.1", port=live[0], decode_responses=True)
-    await cluster.initialize()
-    relay = Relay.for_client(cluster, "rb:ch:relay")
+    cluster = RedisCluster(host="127.0.0.1", port=live[0], decode_responses=True)  # not initialized yet
+    relay = Relay.for_client(cluster, KEYS.relay_channel())
     await relay.start()
     yield relay, cluster
     await relay.stop()
@@ -283,7 +287,7 @@ async def delivered(cluster: RedisCluster, tab: Mailbox, channel: str, timeout: 
     cluster client itself may need a moment to learn a failover)."""
     async with asyncio.timeout(timeout):
         while not tab.evicted:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # the cluster client may be learning the failover
                 await cluster.spublish(channel, EVICT + tab.stream_id)
             await tab.wait(0.3)
 
