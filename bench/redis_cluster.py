@@ -179,6 +179,8 @@ class LocalCluster:
             healthy = [n for n in nodes if not n.failed]
             if len(healthy) != expect_nodes:
                 return f"{len(healthy)} healthy nodes, not {expect_nodes}"
+            if rejoining := [n.url for n in healthy if n.primary and not n.slots]:
+                return f"{rejoining} not yet a replica of the node that took over"
         return ""
 
     def stop(self) -> None:

@@ -10,9 +10,11 @@ from dataclasses import replace
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from game.config import Settings, load_settings
 from game.presence import Presence
+from game.scripts import ScriptError, prelude
 from game.timers import Receipts, Timers
 from game.store import GameError, Store, connect, prepare
 from tests.conftest import BOTH_BACKENDS
@@ -272,3 +274,19 @@ async def test_the_go_receipts_of_one_moment_are_one_script(store):
     stamps = {k: v for k, v in (await round_hash(store)).items() if k.startswith("sent:")}
     assert sorted(stamps) == sorted(f"sent:{pid}" for pid in PIDS[:3])
     assert len(set(stamps.values())) == 1
+
+
+async def test_a_script_touching_an_undeclared_key_fails_loudly(store):
+    # A player's record the caller did not declare: refused by the key's accessor.
+    with pytest.raises(ScriptError, match="undeclared key player:nobody"):
+        await store.scripts.call("sweep", store.scripts.lobby(), pid="nobody")
+    # A key built inside a script, not given in KEYS: refused by `call` (CHECK_SCRIPT_KEYS).
+    checked = prelude(store.keys, "room", check=True) + "return call('GET', 'elsewhere')"
+    with pytest.raises(ResponseError, match="undeclared key elsewhere in GET"):
+        await store.redis.eval(checked, 1, store.keys.room("ROOM1"), "{}", '["room"]')
+
+
+async def test_a_script_error_names_its_lua_file_and_line(store):
+    with pytest.raises(ScriptError) as failed:
+        await store.scripts.call("limit", {"limit": store.keys.limit("x")}, window_ms=1000)  # no count
+    assert "limit/limit.lua:7:" in str(failed.value)
