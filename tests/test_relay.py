@@ -1,28 +1,27 @@
 """The relay: sharded pub/sub messages wake the streams watching them, once however many,
 and after a reconnect or a failover every stream re-reads Redis.
 
-On a real redis-server, and on a real three-primary Redis Cluster started here
-(`redis_cluster`: a local helper until the suite shares one cluster fixture).
+On a real redis-server, and on the suite's real Redis Cluster (`redis_cluster` in
+tests/conftest.py: three primaries with a replica each, bench/redis_cluster.py),
+shared by the whole session: a test that fails a primary over hands the cluster
+back whole, three primaries and three replicas, all ok.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
-import shutil
-import socket
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import fakeredis
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
+from bench.redis_cluster import LocalCluster
 from game.relay import Mailbox, OneServer, Relay
 from game.rules import EVICT
-from tests.support import KEYS, start_redis
+from tests.support import KEYS
 
 
 ROOM = {code: KEYS.room_channel(code) for code in ("R0", "R1", "R2")}
@@ -182,104 +181,49 @@ async def test_a_stream_leaving_mid_subscribe_does_not_cancel_the_shared_connect
 # -- on a Redis Cluster -------------------------------------------------------------
 
 
-def free_cluster_port() -> int:
-    """A free port whose cluster bus port (+10000) is free too."""
-    while True:
-        port = random.randrange(20000, 45000)
-        with contextlib.ExitStack() as stack:
-            try:
-                for p in (port, port + 10000):
-                    s = stack.enter_context(socket.socket())
-                    s.bind(("127.0.0.1", p))
-            except OSError:
-                continue
-            return port
-
-
-@pytest.fixture(scope="module")
-def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[int, subprocess.Popen[str]]]:
-    """Three primaries, three replicas, on free loopback ports: {port: server}."""
-    workdir = tmp_path_factory.mktemp("cluster")
-    servers: dict[int, subprocess.Popen[str]] = {}
-    try:
-        for _ in range(6):
-            port = free_cluster_port()
-            servers[port] = start_redis(
-                port, workdir, "--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf",
-                "--cluster-node-timeout", "1000", "--appendonly", "no",
-            )
-        cli = shutil.which("redis-cli")
-        assert cli, "redis-cli is not installed"
-        subprocess.run(
-            [cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in servers),
-             "--cluster-replicas", "1", "--cluster-yes"],
-            check=True, capture_output=True, timeout=60,
-        )
-        asyncio.run(cluster_settled(list(servers)))
-        yield servers
-    finally:
-        for proc in servers.values():
-            proc.kill()
-            proc.wait(10)
-
-
-async def cluster_settled(ports: list[int], timeout: float = 30) -> None:
-    """Every node says the cluster is ok, and every replica is in sync with its primary."""
-    async with asyncio.timeout(timeout):
-        for port in ports:
-            async with Redis(port=port, decode_responses=True) as node:
-                while True:
-                    info = await node.execute_command("CLUSTER", "INFO")
-                    replication = await node.info("replication")
-                    synced = replication["role"] == "master" or replication.get("master_link_status") == "up"
-                    if "cluster_state:ok" in info and synced:
-                        break
-                    await asyncio.sleep(0.1)
-
-
-async def roles(ports: list[int]) -> dict[int, str]:
-    found = {}
-    for port in ports:
-        with contextlib.suppress(OSError, ConnectionError, Exception):
-            async with Redis(port=port, decode_responses=True, socket_timeout=1) as node:
-                found[port] = (await node.info("replication"))["role"]
-    return found
-
-
-async def subscribers(port: int) -> int:
-    async with Redis(port=port, decode_responses=True) as node:
+async def subscribers(url: str) -> int:
+    async with Redis.from_url(url, decode_responses=True) as node:
         return len(await node.client_list(_type="pubsub"))
 
 
-async def one_subscriber_per_primary(ports: list[int]) -> dict[int, int]:
-    counted = {}
-    for port, role in (await roles(ports)).items():
-        counted[port] = await subscribers(port)
-        assert counted[port] == (1 if role == "master" else 0), (port, role, counted)
-    return counted
+async def one_subscriber_per_primary(cluster: LocalCluster) -> None:
+    """The relay holds one connection on each primary serving slots, none on a replica."""
+    primaries, replicas = cluster.primaries(), cluster.replicas()
+    assert len(primaries) == 3, primaries
+    counted = {url: await subscribers(url) for url in primaries + replicas}
+    assert counted == {url: int(url in primaries) for url in counted}, (primaries, counted)
 
 
-def channel_per_shard(cluster: RedisCluster) -> dict[int, str]:
-    """A room channel served by each primary: {primary's port: channel}."""
-    found: dict[int, str] = {}
+def channel_per_shard(cluster: RedisCluster) -> dict[str, str]:
+    """A room channel served by each primary: {primary's URL: channel}."""
+    found: dict[str, str] = {}
     n = 0
     while len(found) < 3:
         channel = KEYS.room_channel(f"{{C{n}}}")
-        found.setdefault(int(cluster.get_node_from_key(channel).port), channel)
+        node = cluster.get_node_from_key(channel)
+        found.setdefault(LocalCluster.url(int(node.port)), channel)
         n += 1
     return found
 
 
+def replica_of(cluster: LocalCluster, primary: str) -> str:
+    nodes = cluster.nodes()
+    primary_id = next(n.id for n in nodes if n.url == primary)
+    return next(n.url for n in nodes if n.primary_id == primary_id and not n.failed)
+
+
 @pytest.fixture
-async def cluster_relay(redis_cluster) -> AsyncIterator[tuple[Relay, RedisCluster]]:
-    live = [p for p, proc in redis_cluster.items() if proc.poll() is None]
-    await cluster_settled(live)
-    cluster = RedisCluster(host="127.0.0.1", port=live[0], decode_responses=True)  # not initialized yet
+async def cluster_relay(redis_cluster: LocalCluster) -> AsyncIterator[tuple[Relay, RedisCluster]]:
+    """A relay on the shared cluster; afterwards the cluster must be whole again
+    (a test that killed a node revives it first)."""
+    cluster = RedisCluster.from_url(redis_cluster.urls[0], decode_responses=True)  # not initialized yet
     relay = Relay.for_client(cluster, KEYS.relay_channel())
     await relay.start()
     yield relay, cluster
     await relay.stop()
     await cluster.aclose()
+    await asyncio.to_thread(redis_cluster.wait_ok, 20, 6)
+    assert len(redis_cluster.primaries()) == 3 and len(redis_cluster.replicas()) == 3
 
 
 async def delivered(cluster: RedisCluster, tab: Mailbox, channel: str, timeout: float = 15) -> None:
@@ -295,15 +239,18 @@ async def delivered(cluster: RedisCluster, tab: Mailbox, channel: str, timeout: 
 async def test_on_a_cluster_each_shard_delivers_through_one_connection(cluster_relay, redis_cluster):
     relay, cluster = cluster_relay
     channels = channel_per_shard(cluster)
-    tabs = {port: Mailbox(f"tab{port}") for port in channels}
-    for port, channel in channels.items():
-        await relay.watch(tabs[port], frozenset({channel}))
-    for port, channel in channels.items():
-        await delivered(cluster, tabs[port], channel)
-    await one_subscriber_per_primary(list(redis_cluster))
+    tabs = {url: Mailbox(f"tab{url}") for url in channels}
+    for url, channel in channels.items():
+        await relay.watch(tabs[url], frozenset({channel}))
+    for url, channel in channels.items():
+        await delivered(cluster, tabs[url], channel)
+    await one_subscriber_per_primary(redis_cluster)
 
 
-async def failover_is_survived(relay: Relay, cluster: RedisCluster, ports: list[int], fail) -> None:
+async def failover_is_survived(relay: Relay, cluster: RedisCluster, nodes: LocalCluster,
+                               fail: Callable[[str], Awaitable[str]]) -> None:
+    """`fail` a primary watched by a tab (and return its replica): the tab is woken,
+    delivered to again through the promoted replica, and so is a bystander on other shards."""
     channels = channel_per_shard(cluster)
     primary, channel = next(iter(channels.items()))
     tab, bystander = Mailbox("tab"), Mailbox("bystander")
@@ -316,42 +263,37 @@ async def failover_is_survived(relay: Relay, cluster: RedisCluster, ports: list[
     replica = await fail(primary)
     assert await tab.wait(15)  # woken: it re-reads Redis, nothing stale after a failover
     await delivered(cluster, tab, channel)
-    assert (await roles([replica]))[replica] == "master"
-    await one_subscriber_per_primary(ports)
+    await asyncio.to_thread(nodes.wait_ok, 15)  # every node agrees on the new primary
+    assert replica in nodes.primaries() and primary not in nodes.primaries()
+    await one_subscriber_per_primary(nodes)
     bystander.evicted = False
     await delivered(cluster, bystander, others[0])
 
 
-async def replica_of(primary: int, ports: list[int]) -> int:
-    for port in ports:
-        async with Redis(port=port, decode_responses=True) as node:
-            replication = await node.info("replication")
-            if replication["role"] == "slave" and int(replication["master_port"]) == primary:
-                return port
-    raise LookupError(primary)
-
-
 async def test_on_a_cluster_a_manual_failover_moves_the_shards_subscriptions(cluster_relay, redis_cluster):
     relay, cluster = cluster_relay
-    ports = list(redis_cluster)
 
-    async def fail(primary: int) -> int:
-        replica = await replica_of(primary, ports)
-        async with Redis(port=replica, decode_responses=True) as node:
+    async def fail(primary: str) -> str:
+        replica = replica_of(redis_cluster, primary)
+        async with Redis.from_url(replica, decode_responses=True) as node:
             await node.execute_command("CLUSTER", "FAILOVER")
-        return replica
+        return replica  # the old primary stays, as its replica: the cluster is still whole
 
-    await failover_is_survived(relay, cluster, ports, fail)
+    await failover_is_survived(relay, cluster, redis_cluster, fail)
 
 
 async def test_on_a_cluster_a_killed_primary_is_replaced_by_its_replica(cluster_relay, redis_cluster):
     relay, cluster = cluster_relay
+    killed: list[str] = []
 
-    async def fail(primary: int) -> int:
-        replica = await replica_of(primary, list(redis_cluster))
-        redis_cluster[primary].kill()
-        redis_cluster[primary].wait(10)
+    async def fail(primary: str) -> str:
+        replica = replica_of(redis_cluster, primary)
+        redis_cluster.kill(primary)
+        killed.append(primary)
         return replica
 
-    live = [p for p, proc in redis_cluster.items() if proc.poll() is None]
-    await failover_is_survived(relay, cluster, live, fail)
+    try:
+        await failover_is_survived(relay, cluster, redis_cluster, fail)
+    finally:  # the rest of the session gets a whole cluster: the old primary rejoins as a replica
+        for url in killed:
+            await asyncio.to_thread(redis_cluster.revive, url)
