@@ -99,7 +99,8 @@ async def test_a_lost_connection_is_reopened_and_wakes_every_mailbox(relay):
     tabs = await watching(relay, redis, ROOM["R0"], ROOM["R1"], ROOM["R2"])
     for tab in tabs:
         await drained(tab)
-    assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub") == 1
+    # The relay's connection (and that of any app server of the suite on this Redis, which reconnects too).
+    assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub") >= 1
     for tab in tabs:  # messages may have been missed: every stream re-reads Redis
         assert await woken(tab)
     await subscribed(redis, ROOM["R0"])
