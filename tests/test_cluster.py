@@ -23,7 +23,7 @@ from game.config import load_settings
 from game.keys import TEMPLATES
 from game.store import Store, connect, prepare
 from tests.conftest import FAST_GAME, free_port
-from tests.support import KEYS, Player, new_players, room_code_of, start_server
+from tests.support import KEYS, Player, seated_room, start_server
 
 ADDR = "tag"
 
@@ -65,11 +65,7 @@ async def test_a_failover_mid_match_is_survived(redis_cluster: LocalCluster, clu
     env = {**FAST_GAME, "REDIS_CLUSTER": "1", "REDIS_URL": redis_cluster.urls[0],
            "RESULTS_PAUSE_MS": "1500"}
     with start_server(env, free_port()) as srv:
-        ann, bob = await new_players(srv, players, "Ann", "Bob")
-        await ann.post("/rooms", {"public": True})
-        await ann.wait_for(lambda t: "Room" in t)
-        code = room_code_of(ann)
-        await bob.post(f"/rooms/{code}/join", {"role": "player"})
+        code, (ann, bob) = await seated_room(srv, players, "Ann", "Bob")
         await ann.post(f"/rooms/{code}/settings", {"rounds": 3})
         await ann.post(f"/rooms/{code}/start")
         await ann.wait_for(lambda t: "Round 1 of 3" in t)

@@ -42,11 +42,14 @@ local function require_present(pid)
   end
 end
 
-local function player_name(pid)
-  local name = call('HGET', K.player(pid), 'name')
-  if name == false or name == '' then return nil end
-  return name
+-- A field of a player's record; nil if missing or empty.
+local function player_field(pid, field)
+  local value = call('HGET', K.player(pid), field)
+  if value == false or value == '' then return nil end
+  return value
 end
+
+local function player_name(pid) return player_field(pid, 'name') end
 
 local function require_name(pid)
   if not player_name(pid) then return fail(409, 'Pick a name first.') end
@@ -54,11 +57,7 @@ end
 
 -- The room a player's record points to (a hint: the room's seats are the
 -- truth, and a stale pointer is cleared when a read finds it stale).
-local function player_room(pid)
-  local code = call('HGET', K.player(pid), 'room')
-  if code == false or code == '' then return nil end
-  return code
-end
+local function player_room(pid) return player_field(pid, 'room') end
 
 -- A name is taken while another player who holds one of its keys is online.
 local NAME_TAKEN = 'That name is taken by someone online. Try another.'
