@@ -18,7 +18,7 @@ from game.config import Settings
 from game.presence import Presence
 from game.reads import Snapshots
 from game.relay import Relay
-from game.store import prepare, Store, connect, release_idle
+from game.store import Store, connect, prepare, release_idle
 from game.timers import Receipts, Timers
 
 
