@@ -1,10 +1,15 @@
-"""python -m bench [arena|burst|idle|all ...] [--workers N] [--size ...] [--smoke] [--out DIR]
+"""python -m bench [arena|burst|idle|all ...] [--workers N] [--size ...] [--smoke] [--redis-cluster] [--out DIR]
 
 For each scenario, in one invocation and with the same client code, the
 bench runs the game (Hypercorn), then the peer (Starlette + sse-starlette +
 uvicorn, bench/peer.py) and the ceiling (bare asyncio fan-out,
 bench/ceiling.py), each on a fresh process and a flushed Redis, and writes
 report.json, report.txt and latency.png to --out.
+
+With --redis-cluster, Redis is a local cluster of three primaries and three
+replicas (bench/redis_cluster.py) and the game runs in cluster mode with two
+worker processes; the peer and the ceiling have no cluster mode, so only the
+game runs. The report adds Redis commands per second on each primary.
 """
 
 from __future__ import annotations
@@ -18,15 +23,19 @@ import platform
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from bench import procs, report
 from bench.client import Net, Tally
+from bench.redis_cluster import redis_cluster
 from bench.scenarios import SCENARIOS, Sizes, Timings
 from game.keys import Keys
 
@@ -35,6 +44,12 @@ REAL = {"READY_MIN_MS": "1500", "READY_MAX_MS": "4000", "ROUND_TIMEOUT_MS": "300
 SMOKE = Sizes(rooms=2, per_room=3, spectators=20, idle=50, rounds=2, seconds=0.5, spread=0.2, idle_seconds=1.0,
               settings_changes=2, quiet_s=0.3, lobby=20)
 KEY_PREFIX = "rb:"
+# A primary busy for a second under load must not be failed over mid-run
+# (the suite's 1 s is for its failover tests).
+CLUSTER_NODE_TIMEOUT_MS = 5000
+# Not the game's traffic: the bench's own INFO and FLUSHALL, and a replica's acknowledgements to its primary.
+NOT_THE_GAMES = ("info", "flushall", "replconf")
+ONE_REDIS = "redis"  # what commandstats() calls the node of a single Redis
 # As behind the game's proxy: each simulated tab sends its own client address
 # (X-Forwarded-For), so the per-address limits see many players, as in life.
 BEHIND_PROXY = {"TRUST_PROXY": "1"}
@@ -44,8 +59,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                    help="arena, burst, idle, hostile or all (default: all)")
-    p.add_argument("--targets", default="game,peer,ceiling", help="comma-separated: game, peer, ceiling")
-    p.add_argument("--workers", type=int, default=1, help="server worker processes (game and peer)")
+    p.add_argument("--targets", help="comma-separated: game, peer, ceiling (default all three; game alone with "
+                                     "--redis-cluster)")
+    p.add_argument("--workers", type=int,
+                   help="server worker processes (game and peer; default 1, or 2 with --redis-cluster)")
     p.add_argument("--size", action="append", default=[], metavar="SCENARIO=SIZE",
                    help="arena=RxP (rooms x tabs per room), burst=S (spectators), idle=N, hostile=L (lobby tabs); "
                         "repeatable")
@@ -62,9 +79,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--game-url", help="use this running game (needs --redis-url; no CPU/RSS figures)")
     p.add_argument("--peer-url", help="use this running peer (needs --redis-url)")
     p.add_argument("--ceiling-url", help="use this running ceiling")
+    p.add_argument("--redis-cluster", action="store_true",
+                   help="run the game on a local Redis Cluster (3 primaries, 3 replicas) with two worker processes; "
+                        "the game only: the peer and the ceiling have no cluster mode")
     args = p.parse_args(argv)
     if unknown := set(args.scenarios) - {"all", *SCENARIOS}:
         p.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if args.redis_cluster:
+        if args.redis_url:
+            p.error("--redis-cluster starts its own cluster: drop --redis-url")
+        if args.targets not in (None, "game"):
+            p.error("--redis-cluster runs the game only: the peer and the ceiling have no cluster mode")
+    args.targets = args.targets or ("game" if args.redis_cluster else "game,peer,ceiling")
+    args.workers = args.workers or (2 if args.redis_cluster else 1)
     return args
 
 
@@ -103,11 +130,29 @@ def size_label(scenario: str, sizes: Sizes) -> str:
     return f"{sizes.idle} idle tabs in the lobby"
 
 
+@dataclass
+class RedisUnderTest:
+    """The Redis the servers use: one redis-server, or a cluster named by any node."""
+
+    url: str
+    pids: list[int]  # whose CPU is measured; none for a Redis given with --redis-url
+    cluster: bool = False
+
+    async def connect(self) -> Redis | RedisCluster:
+        if self.cluster:
+            return await RedisCluster.from_url(self.url, decode_responses=True).initialize()
+        return Redis.from_url(self.url, decode_responses=True)
+
+    def node_of(self, redis: Redis | RedisCluster, key: str) -> str:
+        """The name commandstats() files this key's commands under."""
+        return redis.get_node_from_key(key).name if isinstance(redis, RedisCluster) else ONE_REDIS
+
+
 class Target:
     """One server under test, started fresh for each scenario (or a given URL)."""
 
-    def __init__(self, name: str, args: argparse.Namespace, redis_url: str, env: dict[str, str]) -> None:
-        self.name, self.args, self.redis_url, self.env = name, args, redis_url, env
+    def __init__(self, name: str, args: argparse.Namespace, redis: RedisUnderTest, env: dict[str, str]) -> None:
+        self.name, self.args, self.redis, self.env = name, args, redis, env
 
     @contextlib.contextmanager
     def serve(self, payload: int) -> Iterator[procs.Server | str]:
@@ -131,33 +176,50 @@ class Target:
                 (self.args.out / f"{self.name}.log").write_text("".join(server.log[-500:]))
 
 
-async def commandstats(redis: Redis | None) -> dict[str, int]:
+async def commandstats(redis: Redis | RedisCluster | None) -> dict[str, dict[str, int]]:
+    """Calls per command, by node: each primary of a cluster, or the one Redis."""
     if redis is None:
         return {}
-    info = await redis.info("commandstats")
-    return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in info.items()}
+    if isinstance(redis, RedisCluster):
+        by_node = await redis.info("commandstats", target_nodes=RedisCluster.PRIMARIES)
+    else:
+        by_node = {ONE_REDIS: await redis.info("commandstats")}
+    return {node: {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in info.items()}
+            for node, info in by_node.items()}
+
+
+def game_calls(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]],
+               own: Counter[str]) -> dict[str, dict[str, int]]:
+    """Per node, the calls per command made during the window, less the bench's own
+    (`own`: its HMGETs of GO stamps, by node)."""
+    calls: dict[str, dict[str, int]] = {}
+    for node, stats in after.items():
+        delta = {k: v - before.get(node, {}).get(k, 0) for k, v in stats.items() if k not in NOT_THE_GAMES}
+        delta["hmget"] = delta.get("hmget", 0) - own[node]
+        calls[node] = {k: v for k, v in delta.items() if v > 0}
+    return calls
 
 
 async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Timings, payload: int,
                   samples: dict[tuple[str, str], dict[str, list[float]]]) -> dict[str, Any]:
     uses_redis = target.name != "ceiling"
-    redis = Redis.from_url(target.redis_url, decode_responses=True) if uses_redis else None
+    redis = await target.redis.connect() if uses_redis else None
     if redis is not None:
-        await redis.flushall()
+        await redis.flushall()  # on a cluster: every primary
     tally = Tally()
-    stamp_calls = 0
+    stamp_calls: Counter[str] = Counter()  # by node
 
     with target.serve(payload) as server:
         url = server.url if isinstance(server, procs.Server) else server
         pids = server.pids() if isinstance(server, procs.Server) else []
-        redis_pids = [REDIS.proc.pid] if uses_redis and REDIS is not None else []
+        redis_pids = target.redis.pids if uses_redis else []
         base = procs.read_usage(pids)
 
         async def go_stamp(code: str, round_no: int) -> float | None:
-            nonlocal stamp_calls
             if redis is not None:
-                stamp_calls += 1
-                started, rnd = await redis.hmget(Keys(KEY_PREFIX).room(code), "go_started", "round")
+                key = Keys(KEY_PREFIX).room(code)
+                stamp_calls[target.redis.node_of(redis, key)] += 1
+                started, rnd = await redis.hmget(key, "go_started", "round")
                 return int(started) / 1000 if started and rnd and int(rnd) == round_no else None
             assert net.session is not None
             async with net.session.get(f"/_stamp/{code}") as resp:
@@ -203,9 +265,10 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
     if redis is not None:
         await redis.aclose()
 
-    delta = {k: v - stats0.get(k, 0) for k, v in stats1.items() if k not in ("info", "flushall")}
-    delta["hmget"] = delta.get("hmget", 0) - stamp_calls
-    delta = {k: v for k, v in delta.items() if v > 0}
+    by_node = game_calls(stats0, stats1, stamp_calls)
+    delta: Counter[str] = Counter()
+    for calls in by_node.values():
+        delta.update(calls)
     redis_total = sum(delta.values())
     game_commands = sum(tally.commands.values())
     fanout, fanout_sent = tally.fanout("accepted"), tally.fanout("sent")
@@ -247,7 +310,10 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
         "redis_commands": redis_total if redis else None,
         "redis_per_command": round(redis_total / game_commands, 1) if redis and game_commands else None,
         "redis_per_s": round(redis_total / window_s, 1) if redis and window_s else None,
-        "redis_top": dict(sorted(delta.items(), key=lambda kv: -kv[1])[:12]),
+        "redis_top": dict(delta.most_common(12)),
+        # A cluster's primaries one by one: how evenly the game's load spreads over them.
+        "redis_per_primary_per_s": {node: round(sum(calls.values()) / window_s, 1)
+                                    for node, calls in by_node.items()} if target.redis.cluster and window_s else None,
         "client_cpu_s": round(client_cpu, 2),
         "errors": dict(tally.errors),
         "errors_total": sum(tally.errors.values()),
@@ -289,11 +355,7 @@ async def quiet(clients: list[Any], quiet_s: float, limit_s: float) -> bool:
         await asyncio.sleep(quiet_s - idle_for + 0.01)
 
 
-REDIS: procs.Server | None = None
-
-
 async def run_all(args: argparse.Namespace) -> int:
-    global REDIS
     sizes = sizes_from(args)
     pace = FAST if (args.timings or ("fast" if args.smoke else "real")) == "fast" else REAL
     timings = Timings(int(pace["READY_MAX_MS"]) / 1000, int(pace["ROUND_TIMEOUT_MS"]) / 1000,
@@ -307,19 +369,27 @@ async def run_all(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     samples: dict[tuple[str, str], dict[str, list[float]]] = {}
     with contextlib.ExitStack() as stack:
-        if args.redis_url:
-            redis_url = args.redis_url
+        if args.redis_cluster:
+            cluster = stack.enter_context(redis_cluster(node_timeout_ms=CLUSTER_NODE_TIMEOUT_MS))
+            pids = [proc.pid for proc in cluster.procs.values()]  # replicas work too: their CPU counts
+            redis = RedisUnderTest(cluster.urls[0], pids, cluster=True)
+            print("Redis Cluster: primaries " + ", ".join(cluster.primaries()) + "; the peer and the ceiling "
+                  "have no cluster mode: the game only", flush=True)
+        elif args.redis_url:
+            redis = RedisUnderTest(args.redis_url, [])
         else:
-            REDIS = stack.enter_context(procs.redis_server())
-            redis_url = REDIS.url
-        env = {**pace, **BEHIND_PROXY, "REDIS_URL": redis_url, "SECRET_KEY": "bench-secret-key", "KEY_PREFIX": KEY_PREFIX}
+            server = stack.enter_context(procs.redis_server())
+            redis = RedisUnderTest(server.url, [server.proc.pid])
+        env = {**pace, **BEHIND_PROXY, "REDIS_URL": redis.url, "SECRET_KEY": "bench-secret-key", "KEY_PREFIX": KEY_PREFIX}
+        if redis.cluster:
+            env["REDIS_CLUSTER"] = "1"  # REDIS_URL names one node; the game finds the others
         for scenario in scenarios:
             print(f"{scenario}: {size_label(scenario, sizes)}", flush=True)
             payload = 3000
             for name in targets:
                 if scenario == "hostile" and name != "game":
                     continue  # the attack is on the game's own limits; the baselines have none
-                result = await run_one(scenario, Target(name, args, redis_url, env), sizes, timings, payload,
+                result = await run_one(scenario, Target(name, args, redis, env), sizes, timings, payload,
                                        samples)
                 results.append(result)
                 report.write(results, meta_of(args, pace, fd_limit, load_before), args.out, samples)  # so far
@@ -339,6 +409,8 @@ def meta_of(args: argparse.Namespace, pace: dict[str, str], fd_limit: int, load_
         "machine": f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
         "code": _git_version(),
         "workers": args.workers,
+        "redis": "a local Redis Cluster: 3 primaries, 3 replicas (the game only: the peer and the ceiling have "
+                 "no cluster mode)" if args.redis_cluster else "one redis-server",
         "timings": pace,
         "fd_limit": fd_limit,
         "load_average_before": load_before,

@@ -166,8 +166,8 @@ async def events(g: Game, pid: str, base_url: str) -> AsyncIterator[bytes]:
             view = await load_view(g.store, g.settings, pid)
             if view.channels != channels:
                 if channels - view.channels:
-                    await pubsub.unsubscribe(*(channels - view.channels))
-                await pubsub.subscribe(*(view.channels - channels))
+                    await pubsub.sunsubscribe(*(channels - view.channels))
+                await pubsub.ssubscribe(*(view.channels - channels))
                 channels = view.channels
                 continue  # subscribed: read again, so no change slips in between
             if view.deadline:

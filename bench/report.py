@@ -118,6 +118,9 @@ def table(results: list[dict[str, Any]]) -> str:
                     f"RSS per connection {_ratio(game.get('rss_per_conn_kb'), base.get('rss_per_conn_kb'))}"
                 )
         for t in targets:
+            if runs[t].get("redis_per_primary_per_s"):
+                out.append(f"redis commands per second on each primary ({t}): " + ", ".join(
+                    f"{node} {_fmt(rate)}" for node, rate in sorted(runs[t]["redis_per_primary_per_s"].items())))
             if runs[t].get("attack_answers"):
                 out.append(f"attackers were answered ({t}): " + json.dumps(runs[t]["attack_answers"], sort_keys=True))
         errors = {t: runs[t]["errors"] for t in targets if runs[t]["errors"]}

@@ -30,6 +30,8 @@ class Settings:
     redis_url: str | None
     secret_key: str
     key_prefix: str = "rb:"
+    redis_cluster: bool = False  # REDIS_URL names any node of a Redis Cluster (game/store.py)
+    check_script_keys: bool = False  # every script's call checks its key was declared (the suite runs so)
     cookie_secure: bool = False
     trust_proxy: bool = False  # believe one hop of X-Forwarded-* (only behind our nginx)
     served_by: str = ""  # names this process in an X-Served-By header (the topology test)
@@ -162,6 +164,8 @@ def load_settings(**overrides: object) -> Settings:
     values: dict[str, object] = {
         "redis_url": os.environ.get("REDIS_URL") or None,
         "key_prefix": os.environ.get("KEY_PREFIX", "rb:"),
+        "redis_cluster": os.environ.get("REDIS_CLUSTER", "") == "1",
+        "check_script_keys": os.environ.get("CHECK_SCRIPT_KEYS", "") == "1",
         "cookie_secure": os.environ.get("COOKIE_SECURE", "") == "1",
         "trust_proxy": os.environ.get("TRUST_PROXY", "") == "1",
         "served_by": os.environ.get("SERVED_BY", ""),
@@ -199,6 +203,8 @@ def load_settings(**overrides: object) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if not 2 <= settings.room_max_players <= 8:
         raise ValueError("ROOM_MAX_PLAYERS must be between 2 and 8")
+    if settings.redis_cluster and not settings.redis_url:
+        raise ValueError("REDIS_CLUSTER=1 needs REDIS_URL naming a node of the cluster")
     if settings.redis_idle_s <= 0:
         raise ValueError("REDIS_IDLE_S must be more than 0 seconds")
     check_secret(settings)

@@ -5,8 +5,10 @@ between it costs Redis nothing: each process holds a lease, renewed once a
 heartbeat for all its streams (`lease.lua`), and the streams of a process
 whose lease runs out (killed, or stalled) are closed by the next process to
 renew. With no stream left a player is "reconnecting" for a grace period;
-when it runs out, `sweep.lua` takes them out of the queue and of a room that
-is not mid-match. The sweep is scheduled by the process that saw the stream close.
+when it runs out, `sweep.lua` takes them out of the queue and `room_sweep.lua`
+out of a room that is not mid-match. The sweep is scheduled by the process
+that saw the stream close. The player's room keeps its own copy of their
+presence (`room_presence.lua`, game/moves.py), told when they come and go.
 """
 
 from __future__ import annotations

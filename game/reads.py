@@ -55,7 +55,7 @@ async def read_player(store: Store, pid: str) -> PlayerState:
     k = store.keys
     async with store.redis.pipeline(transaction=False) as pipe:
         pipe.hgetall(k.player(pid))
-        pipe.zscore(k.queue(), pid)
+        pipe.zscore(k.key("queue"), pid)
         record, queued = await pipe.execute()
     return PlayerState(record, queued is not None)
 
@@ -114,7 +114,10 @@ async def load_view(
         return views.name_view(mine)
     if code := own.record.get("room"):
         room = await snapshots.get(f"room:{code}", fresh_after, lambda: read_room(store, code))
-        if room:
+        if room and room.holds(pid):
             return views.room_view(room, own, pid, settings, mine | {k.room_channel(code)})
+        # The pointer is stale (game/moves.py: the room's seats are the truth): the player is in
+        # no room; their record stops saying so, and they see the lobby.
+        await store.run("pointer", pid=pid, code=code)
     lobby = await snapshots.get(f"lobby:{invite or ''}", fresh_after, lambda: read_lobby(store, invite))
     return views.lobby_view(lobby, own, invite, mine | {k.lobby_channel()})

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 5
 ROOM_CODE = re.compile(f"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+
+
+def new_code() -> str:
+    """A fresh room code (a collision with a live room is refused by the room's script)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 IN_MATCH = ("ready", "decoy", "go", "results")  # the phases of a match under way (then "final", or back to "lobby")
 ROLES = ("player", "spectator")

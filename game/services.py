@@ -1,7 +1,7 @@
 """The per-process services of the game, started and stopped as one.
 
 `running(settings)` opens them in order (Redis, with the task that closes
-its idle connections; the relay's one pub/sub connection; the presence
+its idle connections; the relay's pub/sub connection, one per shard; the presence
 lease) and closes them in reverse when the block ends, so every start has
 its stop beside it. The web layer holds the result for the process's
 lifetime (`app.py`).
@@ -18,7 +18,7 @@ from game.config import Settings
 from game.presence import Presence
 from game.reads import Snapshots
 from game.relay import Relay
-from game.store import Store, connect, release_idle
+from game.store import Store, connect, prepare, release_idle
 from game.timers import Receipts, Timers
 
 
@@ -37,7 +37,7 @@ class Services:
 async def running(settings: Settings) -> AsyncIterator[Services]:
     redis = connect(settings)
     store = Store(redis, settings)
-    relay = Relay(redis.pubsub(), store.keys.relay_channel())
+    relay = Relay.for_client(redis, store.keys.relay_channel())
     timers = Timers(store, settings)
 
     def rooms_shown() -> list[str]:
@@ -47,6 +47,7 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
     presence = Presence(store, settings, rooms_shown)
     idle = asyncio.create_task(release_idle(redis), name="redis-idle")  # a burst's connections, closed
     try:
+        await prepare(redis)
         await relay.start()
         await presence.start()  # the lease, before this process opens any stream
         yield Services(settings, store, relay, timers, presence, Snapshots(), Receipts(store))

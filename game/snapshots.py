@@ -34,6 +34,12 @@ class RoomSnapshot:
     presence_changes_in_ms: int | None  # when a reconnecting player counts as gone
     taken_ms: int  # Redis's clock at the read
 
+    def holds(self, pid: str) -> bool:
+        """Whether `pid` is in this room, as far as the read shows (the seats are the truth: a
+        player's pointer to a room that does not hold them is stale). A spectator past the
+        first SPECTATORS_SHOWN cannot be told apart: they count as held."""
+        return pid in self.seats or pid in self.spectators or self.spectator_count > len(self.spectators)
+
 
 @dataclass(frozen=True)
 class RoomCard:

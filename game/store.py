@@ -1,45 +1,36 @@
-"""The Redis connection and the Lua scripts that change game state.
+"""The Redis connection, and the store the game changes through.
 
-Every state change is one script run inside Redis, so each race (the last
-seat, two buzzes in the same millisecond, a queue match, a double start) has
-exactly one winner. Scripts publish the channels they touched themselves.
+Every change is a move (game/moves.py): scripts that each run atomically in
+one slot of Redis (game/scripts.py), so each race has exactly one winner.
+The same scripts serve a single Redis, a Redis Cluster (REDIS_CLUSTER=1) and
+the embedded one. Scripts publish their slot's channels themselves (sharded
+pub/sub); the lobby's catch-up is published here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from game import rules
 from game.config import Settings
 from game.keys import Keys
+from game.moves import Moves
+from game.scripts import GameError, Scripts
 
 log = logging.getLogger(__name__)
 
-LUA_DIR = Path(__file__).parent / "lua"
-
-
-class GameError(Exception):
-    """A refused command: an HTTP status and a message for the player."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+__all__ = ["GameError", "Store", "connect", "release_idle", "RETRY"]
 
 
 # A command whose connection turned out dead (Redis restarted since it was
@@ -98,7 +89,20 @@ async def release_idle(redis: Redis) -> None:
 
 
 def connect(settings: Settings) -> Redis:
-    """A Redis client: the configured server, or an embedded in-process one."""
+    """A Redis client: the configured server, a Redis Cluster, or an embedded in-process one."""
+    if settings.redis_url and settings.redis_cluster:
+        # Any node names the cluster; the client learns the rest, follows MOVED and ASK
+        # (resharding), and after a connection error or a failover refreshes its map
+        # and retries (redis-py's cluster retries, with the same backoff as RETRY).
+        cluster = RedisCluster.from_url(
+            settings.redis_url,
+            decode_responses=True,
+            retry=Retry(ExponentialWithJitterBackoff(cap=0.5, base=0.05), 6),
+            max_connections=settings.redis_pool,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+        )
+        return cluster  # type: ignore[return-value]
     if settings.redis_url:
         # A blocking pool: a burst of requests past `redis_pool` connections
         # waits its turn instead of failing. It is large because a burst of
@@ -127,45 +131,45 @@ def connect(settings: Settings) -> Redis:
     return fakeredis.FakeAsyncRedis(decode_responses=True)
 
 
+async def prepare(redis: Redis) -> None:
+    """A cluster client learns the cluster's slot map (and where each command's keys are) before use."""
+    if isinstance(redis, RedisCluster):
+        await redis.initialize()
+
+
 class Store:
-    """The Redis client, the key names, and the game's scripts, run with the
-    settings they need (settings themselves live on `game.services.Services`)."""
+    """The Redis client, the key names, the scripts, and the moves made of them
+    (settings themselves live on `game.services.Services`)."""
 
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.redis = redis
         self.keys = Keys(settings.key_prefix)
+        self.scripts = Scripts(redis, self.keys, settings)
+        self.moves = Moves(redis, self.scripts, self._lobby_later)
         self._lobby_wake_s = settings.lobby_wake_ms / 1000
         self._lobby_catch_up: asyncio.TimerHandle | None = None
         self._publishing: set[asyncio.Task[Any]] = set()
-        common = self.keys.lua_prelude() + rules.lua_prelude() + (LUA_DIR / "common.lua").read_text()
-        self._scripts: dict[str, AsyncScript] = {
-            path.stem: redis.register_script(common + path.read_text())
-            for path in sorted(LUA_DIR.glob("*.lua"))
-            if path.stem != "common"
-        }
-        self._settings_args = {
-            k: v for k, v in asdict(settings).items() if k not in ("redis_url", "secret_key")
-        }
 
-    async def run(self, script: str, **args: Any) -> dict[str, Any]:
-        """Run one script; a refusal becomes a GameError."""
-        raw = await self._scripts[script](args=[json.dumps({**self._settings_args, **args})])
-        result: dict[str, Any] = json.loads(raw)
-        if "error" in result:
-            raise GameError(int(result["status"]), result["error"])
-        if result.get("lobby_later") and self._lobby_catch_up is None:
-            # The lobby was woken a moment ago (at most once a window, see
-            # lobby_changed in common.lua): wake it once more when the window
-            # ends, so it ends up showing this change too.
-            self._lobby_catch_up = asyncio.get_running_loop().call_later(self._lobby_wake_s, self._wake_lobby)
+    async def run(self, move: str, **args: Any) -> dict[str, Any]:
+        """Make one move by name (game/moves.py); a refusal is a GameError."""
+        result: dict[str, Any] = await getattr(self.moves, move)(**args)
         return result
+
+    async def publish(self, channel: str, data: str) -> None:
+        """Publish on a shard channel (its shard's node, on a cluster)."""
+        await self.redis.spublish(channel, data)
+
+    def _lobby_later(self) -> None:
+        """The lobby was woken a moment ago (at most once a window, see lobby_changed in
+        lobby.lua): wake it once more when the window ends, so it ends up showing this change too."""
+        if self._lobby_catch_up is None:
+            self._lobby_catch_up = asyncio.get_running_loop().call_later(self._lobby_wake_s, self._wake_lobby)
 
     def _wake_lobby(self) -> None:
         self._lobby_catch_up = None
-        task = asyncio.ensure_future(self.redis.publish(self.keys.lobby_channel(), "catch-up"))
+        task = asyncio.ensure_future(self.publish(self.keys.lobby_channel(), "catch-up"))
         self._publishing.add(task)
         task.add_done_callback(self._published)
-
     def _published(self, task: asyncio.Task[Any]) -> None:
         self._publishing.discard(task)
         if not task.cancelled() and task.exception():

@@ -19,11 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
 
 from bench.client import morph
 from game.keys import Keys
 
 ROOT = Path(__file__).resolve().parent.parent
+def subscriber(redis: Redis | RedisCluster, channel: str) -> PubSub:
+    """A pub/sub connection to the shard that carries `channel`: the one server, or its cluster node."""
+    if isinstance(redis, RedisCluster):
+        node = redis.get_node_from_key(channel)
+        return Redis(host=node.host, port=node.port, decode_responses=True).pubsub()
+    return redis.pubsub()
+
+
 KEYS = Keys("rb:")  # the test servers' key prefix (tests/conftest.py)
 DATASTAR = {"Datastar-Request": "true"}
 

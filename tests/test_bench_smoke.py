@@ -63,3 +63,32 @@ def test_report_files_exist(smoke: tuple[subprocess.CompletedProcess[str], Path]
     assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (out / "report.txt").read_text()
     assert all(f"## {s}" in table for s in SCENARIOS)
+
+
+def test_the_peer_and_the_ceiling_are_refused_on_a_redis_cluster() -> None:
+    from bench.cli import parse
+
+    with pytest.raises(SystemExit):
+        parse(["arena", "--redis-cluster", "--targets", "game,peer"])
+    cluster, single = parse(["arena", "--redis-cluster"]), parse(["arena"])
+    assert (cluster.targets, cluster.workers) == ("game", 2)  # two app processes on the cluster
+    assert (single.targets, single.workers) == ("game,peer,ceiling", 1)  # without the flag, as before
+
+
+def test_the_arena_runs_the_game_on_a_redis_cluster_and_counts_each_primarys_commands(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "arena", "--smoke", "--redis-cluster", "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=110,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["meta"]["workers"] == 2 and "Redis Cluster" in report["meta"]["redis"]
+    (result,) = report["results"]  # the game alone
+    assert (result["scenario"], result["target"]) == ("arena", "game")
+    assert not result["setup_error"] and result["reached_final"] == result["clients"] > 0
+    assert result["fanout"]["count"] > 0 and result["go"]["count"] > 0
+    per_primary = result["redis_per_primary_per_s"]
+    assert len(per_primary) == 3  # every primary measured; together, all the game's commands
+    assert result["redis_per_s"] > 0
+    assert sum(per_primary.values()) == pytest.approx(result["redis_per_s"], rel=0.01)
+    assert "redis commands per second on each primary (game)" in (tmp_path / "report.txt").read_text()

@@ -29,6 +29,7 @@ import httpx
 import pytest
 import yaml
 
+from bench.redis_cluster import LocalCluster, free_node_port
 from game.config import MIN_SECRET_BYTES, Settings, instance_secret
 from tests.conftest import FAST_GAME, free_port
 from tests.support import (
@@ -274,17 +275,24 @@ class Topology:
     apps: dict[str, Server]  # by the name each answers with in X-Served-By
 
 
-@pytest.fixture
-def topology(redis_url: str, tmp_path: Path) -> Iterator[Topology]:
+@contextlib.contextmanager
+def two_apps_behind_nginx(env: dict[str, str], workdir: Path) -> Iterator[Topology]:
+    """Two app processes with this environment, and the shipped nginx config in front of them."""
     # A long round timeout: the match must not move on while a stream reconnects.
-    env = {**FAST_GAME, "REDIS_URL": redis_url, "TRUST_PROXY": "1", "ROUND_TIMEOUT_MS": "6000"}
+    env = {**FAST_GAME, **env, "TRUST_PROXY": "1", "ROUND_TIMEOUT_MS": "6000"}
     ports = [free_port(), free_port()]
     with (
         start_server({**env, "SERVED_BY": "app-1"}, ports[0]) as one,
         start_server({**env, "SERVED_BY": "app-2"}, ports[1]) as two,
-        nginx_in_front_of(tmp_path, ports) as url,
+        nginx_in_front_of(workdir, ports) as url,
     ):
         yield Topology(url, {"app-1": one, "app-2": two})
+
+
+@pytest.fixture
+def topology(redis_url: str, tmp_path: Path) -> Iterator[Topology]:
+    with two_apps_behind_nginx({"REDIS_URL": redis_url}, tmp_path) as running:
+        yield running
 
 
 class Tab(Player):
@@ -375,15 +383,21 @@ async def room_of_two(ann: Tab, bob: Tab, rounds: int) -> str:
 
 
 async def test_players_on_two_processes_see_every_move_through_the_proxy_within_a_second(topology, players, redis):
+    await a_match_on_two_processes(topology, players)
+
+
+async def a_match_on_two_processes(topology: Topology, players: list[Player]) -> None:
+    """Two players, their streams on different processes, play two rounds; every move
+    reaches the other within a second through the proxy."""
     ann, bob = await tabs(topology, players, "Ann", "Bob")
     await on_different_processes(ann, bob)
     code = await room_of_two(ann, bob, rounds=2)
     await seen_within_a_second(ann.post(f"/rooms/{code}/start"), bob, lambda t: "Round 1 of 2 · get ready" in t)
 
-    round_id = await go(redis, code, ann, bob)
+    round_id = await go(None, code, ann, bob)
     await seen_within_a_second(press(ann, code, round_id, 180), bob, lambda t: "Ann host 0 pressed" in t)
     await seen_within_a_second(press(bob, code, round_id, 240), ann, lambda t: "Round 1 of 2: Ann wins" in t)
-    round_id = await go(redis, code, ann, bob)
+    round_id = await go(None, code, ann, bob)
     # Bob presses first but slower: the validated time ranks, not the arrival.
     await seen_within_a_second(press(bob, code, round_id, 260), ann, lambda t: "Bob 2 pressed" in t)
     await seen_within_a_second(press(ann, code, round_id, 170), bob, lambda t: "Round 2 of 2: Ann wins" in t)
@@ -489,3 +503,146 @@ async def test_healthz_says_alive_and_readyz_says_whether_redis_answers(tmp_path
     finally:
         redis_proc.kill()
         redis_proc.wait(10)
+
+
+# --- profile `cluster`: the same game on a six-node Redis Cluster ---------------------------------
+
+def cluster_services() -> dict[str, dict]:
+    return {name: service for name, service in compose()["services"].items()
+            if "cluster" in service.get("profiles", [])}
+
+
+def argv(service: dict) -> list[str]:
+    command = service["command"]
+    return command.split() if isinstance(command, str) else list(command)
+
+
+def option(args: list[str], name: str) -> str:
+    return args[args.index(name) + 1]
+
+
+def cluster_nodes() -> dict[str, list[str]]:
+    """The services that run a cluster node: their redis-server arguments, by service name."""
+    return {name: argv(service) for name, service in cluster_services().items()
+            if service.get("command") and "--cluster-enabled" in argv(service)}
+
+
+def init_script() -> str:
+    """The shell script of the one-shot service that creates the cluster."""
+    command = argv(cluster_services()["redis-cluster-init"])
+    assert command[:2] == ["sh", "-ec"], command
+    return command[2].replace("$$", "$")  # compose's escape of a `$` meant for the shell
+
+
+def test_compose_cluster_profile_has_six_nodes_each_keeping_its_data_and_announcing_its_name():
+    document = compose()
+    nodes = cluster_nodes()
+    assert len(nodes) == 6
+    for name, args in nodes.items():
+        service = document["services"][name]
+        image, _, tag = service["image"].partition(":")
+        assert image == "redis" and tag.split("-")[0].split(".")[0] == "7"
+        assert args[0] == "redis-server" and option(args, "--cluster-enabled") == "yes"
+        assert option(args, "--port") == "6379" and option(args, "--appendonly") == "yes"
+        # Clients are sent to a node by its service name, which Docker's DNS resolves to its current address.
+        assert option(args, "--cluster-announce-hostname") == name
+        assert option(args, "--cluster-preferred-endpoint-type") == "hostname"
+        # nodes.conf (who the cluster is) and the data live on a named volume of the node's own.
+        volume, _, target = service["volumes"][0].partition(":")
+        assert target == "/data" and volume in document["volumes"]
+        assert option(args, "--cluster-config-file").startswith("/data/")
+        assert "redis-cli ping" in healthcheck(service)
+    assert len({service["volumes"][0] for service in map(document["services"].get, nodes)}) == 6
+
+
+def test_compose_cluster_is_created_once_all_nodes_answer_and_never_twice():
+    init = cluster_services()["redis-cluster-init"]
+    assert all(healthy_dependency(init, node) for node in cluster_nodes())
+    assert init.get("restart", "no") == "no"  # a one-shot: done when it exits 0
+    script = init_script()
+    create = re.search(r"redis-cli --cluster create ((?:\S+:6379 )+)--cluster-replicas 1 --cluster-yes", script)
+    assert create and sorted(a.removesuffix(":6379") for a in create.group(1).split()) == sorted(cluster_nodes())
+    # Idempotent: it asks the cluster first, and creates only where no slot was ever assigned.
+    check = script.index("cluster info")
+    assert check < create.start() and "cluster_slots_assigned:0" in script[check:create.start()]
+
+
+def test_compose_cluster_app_is_the_same_app_pointed_at_the_cluster_behind_the_same_proxy():
+    services = compose()["services"]
+    app, cluster_app = services["app"], services["app-cluster"]
+    assert cluster_app["build"] == app["build"] and cluster_app["healthcheck"] == app["healthcheck"]
+    env = environment(cluster_app)
+    assert env["REDIS_CLUSTER"] == "1" and urlsplit(env["REDIS_URL"]).hostname in cluster_nodes()
+    # Everything else as the app of the default profile (the secret, the proxy's trust, the workers).
+    assert {k: v for k, v in env.items() if k not in ("REDIS_URL", "REDIS_CLUSTER")} == {
+        k: v for k, v in environment(app).items() if k != "REDIS_URL"}
+    assert cluster_app["depends_on"]["redis-cluster-init"]["condition"] == "service_completed_successfully"
+    assert "container_name" not in cluster_app and "ports" not in cluster_app  # scalable too
+    # On the cluster's own network its app is also `app`: the shipped nginx config finds it there.
+    assert "app" in cluster_app["networks"]["cluster"]["aliases"]
+    proxy, cluster_proxy = services["proxy"], services["proxy-cluster"]
+    assert cluster_proxy["volumes"] == proxy["volumes"] and cluster_proxy["networks"] == ["cluster"]
+    assert healthy_dependency(cluster_proxy, "app-cluster")
+    assert not set(cluster_proxy["ports"]) & set(proxy["ports"])  # both profiles can run at once
+
+
+def node_command(args: list[str], port: int, workdir: Path) -> list[str]:
+    """A compose node's redis-server arguments, run by this user on a free loopback port:
+    its port, its files and the name it announces (Docker's DNS answers the service name
+    with the container's address; here that address is 127.0.0.1)."""
+    local = {"--port": str(port), "--cluster-announce-hostname": "127.0.0.1",
+             "--cluster-config-file": str(workdir / Path(option(args, "--cluster-config-file")).name)}
+    rewritten = [local.get(previous, arg) for previous, arg in zip(["", *args], args)]  # each option's value
+    return [*rewritten, "--dir", str(workdir), "--bind", "127.0.0.1"]
+
+
+def run_init(addresses: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The init service's script, each `node:6379` replaced by that node's local address."""
+    script = init_script()
+    for name, address in addresses.items():
+        script = script.replace(f"{name}:6379", address)
+    return subprocess.run(["sh", "-ec", script], capture_output=True, text=True, timeout=90)
+
+
+@pytest.fixture
+def compose_cluster(tmp_path: Path) -> Iterator[tuple[LocalCluster, dict[str, str]]]:
+    """Six redis-server processes run with the compose nodes' arguments; the local
+    cluster (not yet created) and each service's local address."""
+    cluster = LocalCluster(tmp_path / "nodes")
+    addresses: dict[str, str] = {}
+    try:
+        for name, args in cluster_nodes().items():
+            port = free_node_port(set(cluster.procs))
+            workdir = cluster.workdir / name
+            workdir.mkdir(parents=True)
+            cluster.start_node(port, node_command(args, port, workdir))  # answering, as compose's healthcheck waits
+            addresses[name] = f"127.0.0.1:{port}"
+        yield cluster, addresses
+    finally:
+        cluster.stop()
+
+
+async def test_the_cluster_profile_creates_its_cluster_once_and_serves_a_match_through_the_proxy(
+    compose_cluster, tmp_path
+):
+    cluster, addresses = compose_cluster
+    created = run_init(addresses)
+    assert created.returncode == 0, created.stdout + created.stderr
+    await asyncio.to_thread(cluster.wait_ok, 30, 6)
+    assert len(cluster.primaries()) == 3 and len(cluster.replicas()) == 3
+    slots_before = {(n.id, n.slots) for n in cluster.nodes()}
+    # The stack restarted: the init service runs again on the cluster it made, and changes nothing.
+    again = run_init(addresses)
+    assert again.returncode == 0 and "exists already" in again.stdout, again.stdout + again.stderr
+    assert {(n.id, n.slots) for n in cluster.nodes()} == slots_before
+
+    app = environment(compose()["services"]["app-cluster"])
+    node = urlsplit(app["REDIS_URL"]).hostname
+    env = {"REDIS_CLUSTER": app["REDIS_CLUSTER"], "REDIS_URL": f"redis://{addresses[node]}"}
+    players: list[Player] = []
+    try:
+        with two_apps_behind_nginx(env, tmp_path) as running:
+            await a_match_on_two_processes(running, players)
+    finally:
+        for player in players:
+            await player.close()

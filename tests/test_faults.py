@@ -86,7 +86,7 @@ async def test_a_redis_restart_mid_round_loses_no_seat_or_score(own_redis, playe
         text = await bob.wait_for(lambda t: "Final scores" in t and "False starts 1." in t, timeout=20)
         assert "Ann" in text and "Bob" in text
         client = Redis.from_url(url, decode_responses=True)
-        assert await client.zcard(KEYS.players(code)) == 2
+        assert await client.zcard(KEYS.key("players", code)) == 2
         await client.aclose()
 
 

@@ -80,17 +80,17 @@ async def check_invariants(redis) -> None:
         if code is None:
             continue  # another key of the room
         room = await redis.hgetall(key)
-        players = await redis.zrange(KEYS.players(code), 0, -1)
-        spectators = await redis.zrange(KEYS.spectators(code), 0, -1)
+        players = await redis.zrange(KEYS.key("players", code), 0, -1)
+        spectators = await redis.zrange(KEYS.key("spectators", code), 0, -1)
         assert len(players) <= int(room["max"]) <= 8
         for pid in players + spectators:
             assert pid not in seen, f"{pid} is in rooms {seen[pid]} and {code}"
             seen[pid] = code
             assert await redis.hget(KEYS.player(pid), "room") == code
-        scores = await redis.hgetall(KEYS.scores(code))
+        scores = await redis.hgetall(KEYS.key("scores", code))
         played = int(room.get("round", 0))
         assert all(0 <= int(points) <= 3 * played for points in scores.values())
-    for pid in await redis.zrange(KEYS.queue(), 0, -1):
+    for pid in await redis.zrange(KEYS.key("queue"), 0, -1):
         assert pid not in seen, f"{pid} is queued and in room {seen.get(pid)}"
 
 

@@ -47,8 +47,8 @@ async def snapshot(redis) -> dict:
     the rate-limit counters (every request counts, refused or not)."""
     state = {}
     for key in sorted(await redis.keys("*")):
-        if key in (KEYS.presence(), KEYS.procs(), KEYS.pattern("lobby_tick")) or any(
-                KEYS.parse(name, key) for name in ("streams", "proc_streams")) or key.startswith(KEYS.limit("")):
+        if key in (KEYS.key("presence"), KEYS.key("procs"), KEYS.key("lobby_tick"), KEYS.key("streams")) or (
+                KEYS.parse("proc_streams", key) or key.startswith(KEYS.limit(""))):
             continue
         kind = await redis.type(key)
         state[key] = {

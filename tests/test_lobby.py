@@ -3,6 +3,9 @@
 import asyncio
 
 from tests.support import KEYS, Player, new_players, room_code_of, seated_room
+from tests.conftest import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # a single Redis and a Redis Cluster (tests/conftest.py)
 
 
 async def test_names_are_checked_as_you_type_and_on_submit(server, players):
@@ -80,7 +83,7 @@ async def test_leaving_the_queue(server, players, redis):
     await ann.wait_for(lambda t: "Looking for players" in t)
     assert (await ann.post("/queue/leave")).status_code == 204
     await ann.wait_for(lambda t: "Quick play" in t and "0 in the queue" in t)
-    assert await redis.zcard(KEYS.queue()) == 0
+    assert await redis.zcard(KEYS.key("queue")) == 0
 
 
 async def test_a_crowd_pressing_quick_play_at_once_lands_each_player_in_exactly_one_room(server, players, redis):
@@ -93,7 +96,7 @@ async def test_a_crowd_pressing_quick_play_at_once_lands_each_player_in_exactly_
         members = await redis.zrange(key, 0, -1)
         rooms[key] = len(members)
         seated += len(members)
-    queued = await redis.zrange(KEYS.queue(), 0, -1)
+    queued = await redis.zrange(KEYS.key("queue"), 0, -1)
     assert seated + len(queued) == 11
     assert not set(queued) & {m for key in rooms for m in await redis.zrange(key, 0, -1)}
     assert all(2 <= n <= 8 for n in rooms.values())
@@ -151,7 +154,7 @@ async def test_the_last_seat_goes_to_exactly_one_of_two_racing_players(server, p
         a.post(f"/rooms/{code}/join", {"role": "player"}), b.post(f"/rooms/{code}/join", {"role": "player"})
     )
     assert sorted(r.status_code for r in results) == [204, 409]
-    assert await redis.zcard(KEYS.players(code)) == 8
+    assert await redis.zcard(KEYS.key("players", code)) == 8
 
 
 async def test_an_invite_link_shows_the_room(server, players):

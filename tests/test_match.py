@@ -5,6 +5,9 @@ import asyncio
 import re
 
 from tests.support import KEYS, Player, new_players, seated_room
+from tests.conftest import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # a single Redis and a Redis Cluster (tests/conftest.py)
 
 
 async def buzzer(p: Player, phase: str) -> str:
@@ -91,7 +94,7 @@ async def test_presses_that_change_nothing(server, players, redis):
     assert (await ann.post(f"/rooms/{code}/buzz", {"round_id": round_id, "ms": 200, "early": False})).status_code == 204
     async def presses() -> dict[str, str]:
         # Without the streams' delivery receipts ("sent:"), which may land at any moment.
-        found = await redis.hgetall(KEYS.presses(code))
+        found = await redis.hgetall(KEYS.key("presses", code))
         return {k: v for k, v in found.items() if not k.startswith("sent:")}
 
     before = await presses()

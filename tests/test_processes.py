@@ -7,16 +7,20 @@ import signal
 import httpx
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
-from tests.conftest import FAST_GAME, free_port
+from tests.conftest import BOTH_BACKENDS, FAST_GAME, free_port
 from tests.support import Player, new_players, room_code_of, start_redis, start_server
 
 
+
 @pytest.fixture(scope="module")
-def other_server(redis_url):
-    with start_server({**FAST_GAME, "REDIS_URL": redis_url}, free_port()) as srv:
+def other_server(redis_url, backend_env):
+    with start_server({**FAST_GAME, **backend_env, "REDIS_URL": redis_url}, free_port()) as srv:
         yield srv
 
+
+@BOTH_BACKENDS
 
 async def test_players_on_different_processes_see_each_others_moves(server, other_server, players, redis):
     (ann,) = await new_players(server, players, "Ann")
@@ -35,16 +39,21 @@ async def test_players_on_different_processes_see_each_others_moves(server, othe
     await ann.wait_for(lambda t: "Bob wins" in t)
 
 
+@BOTH_BACKENDS
 async def test_one_pubsub_connection_per_process_however_many_streams(server, other_server, players, redis):
     await new_players(server, players, *[f"A{i}" for i in range(5)])
     await new_players(other_server, players, *[f"B{i}" for i in range(5)])
-    clients = await redis.client_list()
-    subscribers = [c for c in clients if int(c.get("sub", 0)) + int(c.get("psub", 0)) > 0]
-    assert len(subscribers) == 2  # one per app process, not one per stream
+    # On a cluster: one per process on each shard it listens to (its own channel on every shard).
+    nodes = redis.get_primaries() if isinstance(redis, RedisCluster) else [None]
+    for node in nodes:
+        clients = await (redis.client_list(target_nodes=node) if node else redis.client_list())
+        subscribers = [c for c in clients if sum(int(c.get(kind, 0)) for kind in ("sub", "psub", "ssub")) > 0]
+        assert len(subscribers) == 2  # one per app process, not one per stream
 
 
-async def test_a_crashed_process_does_not_stall_a_room(server, redis_url, players, redis):
-    with start_server({**FAST_GAME, "REDIS_URL": redis_url}, free_port()) as doomed:
+@BOTH_BACKENDS
+async def test_a_crashed_process_does_not_stall_a_room(server, redis_url, backend_env, players, redis):
+    with start_server({**FAST_GAME, **backend_env, "REDIS_URL": redis_url}, free_port()) as doomed:
         (ann,) = await new_players(server, players, "Ann")
         (bob,) = await new_players(doomed, players, "Bob")
         await bob.post("/rooms", {"public": True})

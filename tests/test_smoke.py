@@ -1,4 +1,7 @@
 from tests.support import Player
+from tests.conftest import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS  # a single Redis and a Redis Cluster (tests/conftest.py)
 
 
 async def test_two_players_meet_through_quick_play(server, players):

@@ -6,6 +6,7 @@ faster reaction than its own round trip allows."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
@@ -74,14 +75,14 @@ async def test_an_identity_without_an_open_stream_cannot_take_a_seat(server, red
         assert refused.status_code == 409 and "not connected" in refused.text
     for command in ("/queue/join", "/rooms"):
         assert (await squatters[0].post(command, {})).status_code == 409
-    assert await redis.zcard(KEYS.players(code)) == 2
+    assert await redis.zcard(KEYS.key("players", code)) == 2
     (cat,) = await new_players(server, players, "Cat")  # a real player, stream open, gets the seat
     assert (await cat.post(f"/rooms/{code}/join", {"role": "player"})).status_code == 204
 
 
 async def test_a_kick_sticks_for_a_fresh_cookie_from_the_same_network(server, redis, players):
     code, (ann, bob, cat) = await seated_room(server, players, "Ann", "Bob", "Cat")
-    bob_seat = int(await redis.zscore(KEYS.players(code), await pid_of(redis, "Bob")))
+    bob_seat = int(await redis.zscore(KEYS.key("players", code), await pid_of(redis, "Bob")))
     assert (await ann.post(f"/rooms/{code}/kick", {"seat": bob_seat})).status_code == 204
     await bob.close()
     (fresh,) = await new_players(server, players, "Bobby")  # a new cookie, from the same address
@@ -104,7 +105,7 @@ async def test_a_room_whose_players_are_all_gone_ends_and_leaves_the_list(server
     await bob.close()
     # Within the reconnect grace (1.5 s here) and a sweep, the room is gone.
     await until(lambda: missing(redis, KEYS.room(code)), timeout=10)
-    assert await redis.zscore(KEYS.public(), code) is None
+    assert await redis.zscore(KEYS.key("public"), code) is None
     assert code not in onlooker.text
 
 
@@ -126,20 +127,23 @@ async def test_a_listed_room_that_expired_never_hides_a_live_one(server, redis, 
         await ghost.wait_for(lambda t: "Room" in t)
         codes.append(room_code_of(ghost))
     live, expired = codes[0], codes[1:]
-    for code in expired:  # as if their keys had expired: gone, but still on the list
-        await redis.delete(*KEYS.room_keys(code))
-    assert await redis.zcard(KEYS.public()) == 31
+    for code in expired:  # as if their keys had expired: gone, their cards lapsed, but still on the list
+        await redis.delete(*KEYS.room_keys(code).values())
+        card = json.loads(await redis.hget(KEYS.key("cards"), code))
+        await redis.hset(KEYS.key("cards"), code, json.dumps({**card, "until": 0}))
+    assert await redis.zcard(KEYS.key("public")) == 31
     (newcomer,) = await new_players(server, players, "Newcomer")
     await newcomer.wait_for(lambda t: live in t)
     assert "No open rooms" not in newcomer.text
-    assert await redis.zrange(KEYS.public(), 0, -1) == [live]  # the dead entries are gone too
+    assert await redis.zrange(KEYS.key("public"), 0, -1) == [live]  # the dead entries are gone too
 
 
 async def test_every_key_has_a_bounded_life(server, redis, players):
     code, (ann, bob) = await seated_room(server, players, "Ann", "Bob")
     await ann.post("/queue/leave")
     await bob.post(f"/rooms/{code}/kick", {"seat": 1})  # refused (not the host): counted, nothing kept
-    keyed_once = {KEYS.presence(), KEYS.procs(), KEYS.public(), KEYS.queue(), KEYS.pattern("queue_seq")}
+    keyed_once = {KEYS.key(name) for name in ("presence", "procs", "public", "quick", "queue", "queue_seq", "names",
+                                              "streams", "cards")}
     for key in await redis.keys("*"):
         if key in keyed_once:
             continue  # one key each, their entries bounded (game/keys.py says how)
@@ -182,7 +186,7 @@ async def test_a_claimed_time_faster_than_the_players_own_round_trip_allows_is_r
     assert (await ann.post(f"/rooms/{code}/start")).status_code == 204
     for p, pid in ((ann, ann_pid), (bob, bob_pid)):
         await p.wait_for(lambda t, p=p: p.attr("buzzer", "phase") == "ready")
-        await until(lambda pid=pid: redis.hexists(KEYS.presses(code), f"probe:{pid}"))  # "get ready" went out
+        await until(lambda pid=pid: redis.hexists(KEYS.key("presses", code), f"probe:{pid}"))  # "get ready" went out
 
     async def answer(p: Player, lag: float) -> None:  # the page's answer to "get ready", as the buzzer sends it
         await asyncio.sleep(lag)
@@ -200,14 +204,14 @@ async def test_a_claimed_time_faster_than_the_players_own_round_trip_allows_is_r
 
     # Bob reacts in 250 ms; his GO and his press each spend about 100 ms on the line.
     await asyncio.gather(press(bob, 0.45, 250), press(ann, 0.6, 110))
-    presses = await redis.hgetall(KEYS.presses(code))
+    presses = await redis.hgetall(KEYS.key("presses", code))
     assert int(presses[f"rtt:{bob_pid}"]) >= 200 > int(presses[f"rtt:{ann_pid}"])
     assert int(presses[f"p:{bob_pid}"]) == 250  # taken as measured: his round trip explains the rest
     assert int(presses[f"p:{ann_pid}"]) >= 450  # raised: 600 ms passed, and her line is fast
 
 
 async def pid_of(redis, name: str) -> str:
-    return await redis.get(KEYS.name(name_keys(name)[0]))
+    return await redis.hget(KEYS.key("names"), name_keys(name)[0])
 
 
 async def missing(redis, key: str) -> bool:

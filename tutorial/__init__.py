@@ -115,7 +115,7 @@ def protect(chapter: Chapter, game: Quart, settings: Settings) -> None:
     """Put the game's protections, session, Redis and course frame around a chapter app."""
     sub = chapter.app
     sub.config.update({key: game.config[key] for key in SHARED_CONFIG})
-    prefix = Keys(settings.key_prefix).tutorial(f"{chapter.number}:")  # <KEY_PREFIX>tut:<n>:
+    prefix = Keys(settings.key_prefix).tutorial(str(chapter.number))  # <KEY_PREFIX>tut:{<n>}: (one slot)
     sub.config.update(REDIS_URL=settings.redis_url, KEY_PREFIX=prefix,
                       OWN_SUBSCRIBER=False)  # the game's relay listens for it (see `Feed`)
     sub.session_interface = game.session_interface
@@ -185,6 +185,10 @@ def mount(app: Quart, settings: Settings) -> None:
         for chapter in mounted:
             chapter.app.extensions["game"] = svc
             await chapter.app.startup()
+            if "redis" in chapter.app.extensions and settings.redis_cluster:
+                # A chapter's own client talks to one Redis; on a cluster it would reach one
+                # node. Mounted, it uses the game's (its keys share one slot: Keys.tutorial).
+                chapter.app.extensions["redis"] = svc.store.redis
         fed = feeds(mounted)
         for feed, channels in fed.items():
             await svc.relay.watch(feed, channels)

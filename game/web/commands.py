@@ -8,7 +8,6 @@ never renders anyone's view and never waits for other players.
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
@@ -76,29 +75,13 @@ def room_code(raw: str) -> str:
     return code
 
 
-def new_code() -> str:
-    return "".join(secrets.choice(rules.CODE_ALPHABET) for _ in range(rules.CODE_LENGTH))
-
-
-async def run(script: str, **args: Any) -> dict[str, Any]:
-    """Run a script for the calling player; refusals become 4xx responses."""
-    svc = services()
+async def run(move: str, **args: Any) -> dict[str, Any]:
+    """Make a move for the calling player; refusals become 4xx responses."""
     try:
-        result = await svc.store.run(script, **args)
+        result = await services().store.run(move, **args)
     except GameError as err:
         abort(err.status, err.message)
     return accepted(result)
-
-
-async def run_with_new_code(script: str, **args: Any) -> dict[str, Any]:
-    """Scripts that may create a room get a fresh code; retry on the rare collision."""
-    for _ in range(5):
-        try:
-            return accepted(await services().store.run(script, code=new_code(), **args))
-        except GameError as err:
-            if err.message != "code collision":
-                abort(err.status, err.message)
-    abort(503, "Could not find a free room code; try again.")
 
 
 # -- name -----------------------------------------------------------------
@@ -143,7 +126,7 @@ async def set_name() -> Response | DatastarResponse:
 
 @bp.post("/queue/join")
 async def queue_join() -> Response:
-    await run_with_new_code("queue_join", pid=require_player(), addr=limits.address_tag())
+    await run("queue_join", pid=require_player(), addr=limits.address_tag())
     return done()
 
 
@@ -158,7 +141,7 @@ async def create_room() -> Response:
     pid = require_player()
     public = field(body(), "public", bool, True)
     await limits.check_new_room(pid)
-    await run_with_new_code("room_create", pid=pid, public=public)
+    await run("room_create", pid=pid, public=public)
     return done()
 
 

@@ -1,7 +1,7 @@
 """Every refusal is a short sentence a person can read, never a 500 page.
 
 Werkzeug's HTTP errors become plain-text answers with their message; losing
-Redis (down, restarting, unreachable) becomes a 503 the client may retry.
+Redis (down, restarting, unreachable, a cluster failing over) becomes a 503 the client may retry.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from quart import Quart, Response
+from redis.exceptions import ClusterError, RedisClusterException, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -35,6 +36,10 @@ def register(app: Quart) -> None:
 
     @app.errorhandler(RedisConnectionError)
     @app.errorhandler(RedisTimeoutError)
+    # A Redis Cluster mid-failover or resharding, once the client's own retries are spent.
+    @app.errorhandler(ClusterError)
+    @app.errorhandler(RedisClusterException)
+    @app.errorhandler(TryAgainError)
     async def store_down(error: Exception) -> Response:
         log.warning("Redis unavailable: %s", error)
         return plain(STORE_DOWN, 503, {"Retry-After": "1"})

@@ -353,7 +353,7 @@ async def test_ch5_two_processes_share_the_room_through_redis(chapter, redis_url
         await bob.wait_for(lambda t: "Ann 1" in t)  # published on process 1, seen on process 2
         await bob.post("/tap")
         await ann.wait_for(lambda t: "Bob 1" in t)
-        assert await redis.pubsub_numsub("tut:5:room:channel") == [("tut:5:room:channel", 2)]
+        assert await redis.pubsub_shardnumsub("tut:5:room:channel") == [("tut:5:room:channel", 2)]
 
 
 # -- 6. the buzzer --------------------------------------------------------

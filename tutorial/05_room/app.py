@@ -1,10 +1,12 @@
 """Chapter 5, a room over Redis pub/sub: two tabs, one room, a view each.
 
 A command is a POST that changes Redis in one script (check, write and
-PUBLISH together) and answers 204. The process's relay, one subscriber
+SPUBLISH together) and answers 204. The process's relay, one subscriber
 connection however many streams, wakes each watching stream through its flag;
 the stream re-reads Redis and renders its own player's view. A second process
-has a relay of its own, and Redis delivers each message to both.
+has a relay of its own, and Redis delivers each message to both. Sharded pub/sub
+(SPUBLISH, SSUBSCRIBE) keeps a channel's messages on the one shard of a Redis
+Cluster that owns it; on a single Redis the same commands work.
 
 This is the simple, honest version. The game's relay (game/relay.py) also
 watches a channel per room and per player, resubscribes after Redis restarts
@@ -108,12 +110,14 @@ def wake_all() -> None:
 
 
 async def listen(redis: Redis) -> None:
-    """This process's one pub/sub connection, however many streams. Mounted in the game, the
-    game's own relay carries the room's channel and calls wake_all: one connection per process."""
+    """This process's one pub/sub connection, however many streams. Sharded pub/sub (SSUBSCRIBE,
+    SPUBLISH) keeps a channel's messages on its shard of a Redis Cluster; the same commands
+    serve one Redis. Mounted in the game, the game's own relay carries the room's channel and
+    calls wake_all: one connection per process."""
     async with redis.pubsub() as pubsub:
-        await pubsub.subscribe(key(CHANNEL))
+        await pubsub.ssubscribe(key(CHANNEL))
         async for message in pubsub.listen():
-            if message["type"] == "message":
+            if message["type"] == "smessage":
                 wake_all()
 
 
@@ -143,7 +147,7 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and redis.call('HLEN', KEYS[1]) 
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', ARGV[2], 'join')
+redis.call('SPUBLISH', ARGV[2], 'join')
 return 1
 """
 TAP = """
@@ -151,20 +155,20 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('PUBLISH', ARGV[2], 'tap')
+redis.call('SPUBLISH', ARGV[2], 'tap')
 return 1
 """
 LEAVE = """
 redis.call('HDEL', KEYS[2], ARGV[1])
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('PUBLISH', ARGV[2], 'leave')
+redis.call('SPUBLISH', ARGV[2], 'leave')
 return 1
 """
 OPENED = """
 if tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') >= tonumber(ARGV[4]) then return 0 end
 redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
 redis.call('EXPIRE', KEYS[3], ARGV[3])
-redis.call('PUBLISH', ARGV[2], 'stream')
+redis.call('SPUBLISH', ARGV[2], 'stream')
 return 1
 """
 CLOSED = """
@@ -173,7 +177,7 @@ if redis.call('HINCRBY', KEYS[3], ARGV[1], -1) <= 0 then
   redis.call('HDEL', KEYS[2], ARGV[1])
   redis.call('HDEL', KEYS[1], ARGV[1])
 end
-redis.call('PUBLISH', ARGV[2], 'stream')
+redis.call('SPUBLISH', ARGV[2], 'stream')
 return 1
 """
 # endregion
@@ -282,7 +286,7 @@ def tab_left() -> bool:
 async def view(pid: str) -> str:
     """This player's view of the room, read from Redis, the source of truth."""
     async with app.extensions["redis"].pipeline(transaction=False) as pipe:
-        pipe.hgetall(key("room:names")).hgetall(key("room:taps")).pubsub_numsub(key(CHANNEL))
+        pipe.hgetall(key("room:names")).hgetall(key("room:taps")).pubsub_shardnumsub(key(CHANNEL))
         names, taps, [(_, subscribers)] = await pipe.execute()
     members = sorted(
         ({"name": name, "taps": int(taps.get(pid_, 0)), "you": pid_ == pid} for pid_, name in names.items()),

@@ -48,7 +48,7 @@ TOUR = {
                       r"<reflex-buzzer id=\"buzzer\"", r"data-on:buzz="),
     "tour-command": ("game/web/commands.py", "the command checks the body and runs one script",
                      r'^@bp\.post\("/rooms/<code>/buzz"\)', r"^    return done\(\)"),
-    "tour-script": ("game/lua/buzz.lua", "the script judges the press inside Redis and publishes",
+    "tour-script": ("game/lua/room/buzz.lua", "the script judges the press inside Redis and publishes",
                     r"^-- A player's press", r"^return finish\(\{ok = true, result = result\}\)"),
     "tour-relay": ("game/relay.py", "each process's one subscriber wakes the streams watching the room",
                    r"def deliver\(", r"mailbox\.notify\(channel\)"),
@@ -84,9 +84,9 @@ async def listen(redis: Redis) -> None:
     """This process's one subscriber (chapter 5's relay): a move wakes every stream here.
     Mounted in the game, the game's relay carries the channel and calls wake_all."""
     async with redis.pubsub() as pubsub:
-        await pubsub.subscribe(key(CHANNEL))
+        await pubsub.ssubscribe(key(CHANNEL))
         async for message in pubsub.listen():
-            if message["type"] == "message":
+            if message["type"] == "smessage":
                 wake_all()
 
 
@@ -123,7 +123,7 @@ redis.call('LPUSH', KEYS[2], n .. '|' .. ARGV[1])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ARGV[2])
-redis.call('PUBLISH', ARGV[4], n)
+redis.call('SPUBLISH', ARGV[4], n)
 return n
 """
 
@@ -171,7 +171,7 @@ async def view() -> str:
     """The recent moves, read from Redis: who accepted each, and who shows it to you."""
     redis: Redis = app.extensions["redis"]
     recent = [entry.split("|", 1) for entry in await redis.lrange(key("moves"), 0, SHOWN - 1)]
-    [(_, listening)] = await redis.pubsub_numsub(key(CHANNEL))
+    [(_, listening)] = await redis.pubsub_shardnumsub(key(CHANNEL))
     return await render_template("moves.html", moves=recent, process=PROCESS, listening=listening)
 # endregion
 

@@ -2,9 +2,9 @@
 -- view left the server (delivered.lua) to this answer is the player's
 -- round-trip time for this round, kept once (buzz.lua bounds a claim with it).
 -- A late answer (the round moved on) is simply not counted.
-local state = redis.call('HMGET', K.room(A.code), 'phase', 'round_id')
-local probe = redis.call('HGET', K.presses(A.code), 'probe:' .. A.pid)
+local state = call('HMGET', K.room, 'phase', 'round_id')
+local probe = call('HGET', K.presses, 'probe:' .. A.pid)
 if state[2] == A.round_id and state[1] == 'ready' and probe then
-  redis.call('HSETNX', K.presses(A.code), 'rtt:' .. A.pid, int(NOW - tonumber(probe)))
+  call('HSETNX', K.presses, 'rtt:' .. A.pid, int(NOW - tonumber(probe)))
 end
 return finish({ok = true})

@@ -5,33 +5,33 @@
 -- player's measured round trip (seen.lua; at most A.rtt_cap_ms, which is also
 -- what a player with no measurement is granted) and a slack. Under the human
 -- floor it is a false start. The round ends when every player has pressed.
-if redis.call('ZSCORE', K.players(A.code), A.pid) == false then
+if call('ZSCORE', K.players, A.pid) == false then
   return fail(403, 'Only players in this match can buzz.')
 end
-local state = redis.call('HMGET', K.room(A.code), 'phase', 'round_id', 'go_started')
+local state = call('HMGET', K.room, 'phase', 'round_id', 'go_started')
 local phase, round_id = state[1], state[2]
 if round_id ~= A.round_id or not (phase == 'ready' or phase == 'decoy' or phase == 'go') then
   return fail(409, 'That round is over.')
 end
-if redis.call('HEXISTS', K.presses(A.code), 'p:' .. A.pid) == 1 then
+if call('HEXISTS', K.presses, 'p:' .. A.pid) == 1 then
   return fail(409, 'You already pressed in this round.')
 end
 local result = 'early'
 if phase == 'go' and not A.early then
-  local sent = tonumber(redis.call('HGET', K.presses(A.code), 'sent:' .. A.pid) or state[3])
+  local sent = tonumber(call('HGET', K.presses, 'sent:' .. A.pid) or state[3])
   local elapsed = NOW - sent
   local ms = A.ms
   if ms > elapsed + A.reaction_tolerance_ms then ms = elapsed end
-  local measured = tonumber(redis.call('HGET', K.presses(A.code), 'rtt:' .. A.pid) or A.rtt_cap_ms)
+  local measured = tonumber(call('HGET', K.presses, 'rtt:' .. A.pid) or A.rtt_cap_ms)
   local rtt = math.min(measured, A.rtt_cap_ms)
   local fastest = elapsed - rtt - A.rtt_slack_ms
   if ms < fastest then ms = fastest end
   if ms >= A.human_floor_ms then result = int(ms) end
 end
-redis.call('HSET', K.presses(A.code), 'p:' .. A.pid, result)
-if all_pressed(A.code) then
-  end_round(A.code)
+call('HSET', K.presses, 'p:' .. A.pid, result)
+if all_pressed() then
+  end_round()
   return finish({ok = true, result = result, round_id = A.round_id, phase = 'results', due_in_ms = A.results_pause_ms})
 end
-room_changed(A.code)
+room_changed()
 return finish({ok = true, result = result})
