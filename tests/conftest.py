@@ -78,6 +78,17 @@ def single_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc.wait(10)
 
 
+@pytest.fixture
+def own_redis_url(tmp_path: Path) -> Iterator[str]:
+    """A redis-server of one test's own, where only what the test starts runs (the suite's app
+    servers use the shared one): for counting commands or connections."""
+    port = free_port()
+    proc = start_redis(port, tmp_path)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
 @pytest.fixture(scope="session")
 def redis_url(backend: str, request: pytest.FixtureRequest) -> str:
     """The game's REDIS_URL: the single server, or a node of the cluster."""

@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from tests.conftest import BOTH_BACKENDS, FAST_GAME, free_port
-from tests.support import Player, new_players, room_code_of, start_redis, start_server
+from tests.support import new_players, room_code_of, start_server
 
 
 
@@ -75,16 +75,6 @@ async def test_a_crashed_process_does_not_stall_a_room(server, redis_url, backen
 async def redis_calls(redis) -> int:
     stats = await redis.info("commandstats")
     return sum(stat["calls"] for name, stat in stats.items() if name != "cmdstat_info")
-
-
-@pytest.fixture
-async def own_redis_url(tmp_path):
-    """A redis-server of this test's own: only its server's commands are counted there."""
-    port = free_port()
-    proc = start_redis(port, tmp_path)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
 
 
 async def test_idle_streams_get_heartbeats_and_cost_redis_nothing(own_redis_url, players):
