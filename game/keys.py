@@ -22,7 +22,7 @@ from __future__ import annotations
 
 TEMPLATES: dict[str, str] = {
     # --- the lobby's slot ---
-    "player": "{lobby}:player:$",  # hash: name, name_keys, created, room, role, addr, best, kicked_from; PLAYER_TTL_S
+    "player": "{lobby}:player:$",  # hash: name, name_keys, created, room, role, addr, best, kicked_from, matched; PLAYER_TTL_S
     # hash: name key (game.names.name_keys: case and look-alikes folded) -> player id, and
     # "pid:<player id>" -> that player's keys (JSON); a player's entries leave when their presence does
     "names": "{lobby}:names",

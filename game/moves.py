@@ -159,10 +159,13 @@ class Moves:
         """Quick play: into a quick-play room waiting for its match, else the queue; a match
         of the oldest waiting players gets a new room (`code`, or a fresh one)."""
         skip: list[str] = []
+        again = False
+        code = code or rules.new_code()  # a match's room, drawn before: matched players are marked with it
         for _ in range(QUEUE_TRIES):
             head = await self.redis.zrange(self.keys.key("queue"), 0, self._max_players() - 1)
             result = await self._lobby("queue_join", pids=tuple(dict.fromkeys([pid, *head])), pid=pid,
-                                       skip=skip or None)
+                                       code=code, skip=skip or None, again=again or None)
+            again = True
             if join := result.get("join"):
                 try:
                     return await self.room_join(pid, join, "player", addr)
@@ -181,11 +184,12 @@ class Moves:
         return result
 
     async def _new_room(self, script: str, code: str | None, **args: Any) -> dict[str, Any]:
-        for _ in range(CODE_TRIES):
+        """A new room under `code` (if given) or a fresh code; on the rare collision, another."""
+        for attempt in range(CODE_TRIES):
             try:
-                return await self._room(script, code or rules.new_code(), **args)
+                return await self._room(script, code if code and not attempt else rules.new_code(), **args)
             except GameError as err:
-                if err.message != "code collision" or code:
+                if err.message != "code collision":
                     raise
         raise GameError(503, "Could not find a free room code; try again.")
 

@@ -89,7 +89,7 @@ async def test_leaving_the_queue(server, players, redis):
 async def test_a_crowd_pressing_quick_play_at_once_lands_each_player_in_exactly_one_room(server, players, redis):
     crowd = await new_players(server, players, *[f"P{i}" for i in range(11)])
     responses = await asyncio.gather(*(p.post("/queue/join") for p in crowd))
-    assert all(r.status_code == 204 for r in responses)
+    assert all(r.status_code == 204 for r in responses), [(r.status_code, r.text) for r in responses]
     rooms: dict[str, int] = {}
     seated = 0
     for key in await redis.keys(KEYS.pattern("players")):

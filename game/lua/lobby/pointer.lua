@@ -9,6 +9,7 @@ if A.clear then
   return finish({ok = true})
 end
 leave_queue(A.pid)
+call('HDEL', K.player(A.pid), 'matched')
 set_player(A.pid, {room = A.code, role = A.role})
 if call('HGET', K.player(A.pid), 'kicked_from') ~= A.code then call('HDEL', K.player(A.pid), 'kicked_from') end
 return finish({ok = true, previous = (current ~= A.code and current) or false})
