@@ -198,10 +198,12 @@ class Shard:
         While the connection is down, nothing is sent: the reconnect covers it.
         Shielded: a stream cancelled mid-send (its client left) must not leave
         a half-written command on the connection every stream shares."""
-        connection = self._pubsub.connection
-        if not commands or connection is None or not connection.is_connected:
-            return False
         async with self._sending:
+            # Checked once the turn came: the listener may have dropped the connection meanwhile,
+            # and sending on it would reconnect it here, racing the listener's own reconnect.
+            connection = self._pubsub.connection
+            if not commands or connection is None or not connection.is_connected:
+                return False
             with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
                 packed = connection.pack_commands(commands)
                 await asyncio.shield(connection.send_packed_command(packed, check_health=False))
