@@ -75,7 +75,8 @@ class Moves:
         await self._lobby("lobby_apply", pids=tuple(sorted(pids)), day=day, code=code, card=result.get("card"),
                           records=records or None, left=left or None, kicked=kicked)
 
-    async def _clear_pointer(self, pid: str, code: str) -> None:
+    async def clear_pointer(self, pid: str, code: str) -> None:
+        """Clear a player's pointer to `code` if it still points there (a stale one, found by a read)."""
         await self._lobby("pointer", pids=(pid,), pid=pid, code=code, clear=True)
 
     async def _seated(self, pid: str, code: str, role: str) -> None:
@@ -95,7 +96,7 @@ class Moves:
         grace = None if connected else self.scripts.settings_value("reconnect_grace_ms")
         result = await self._room("room_presence", code, pid=pid, connected=connected or None, grace_ms=grace)
         if not result.get("seated"):
-            await self._clear_pointer(pid, code)
+            await self.clear_pointer(pid, code)
 
     async def _ready(self, pid: str) -> dict[str, Any]:
         """The player may take a seat (named, present): what a room keeps of them, and their pointer."""
@@ -137,7 +138,7 @@ class Moves:
         if code := result.get("room"):
             swept = await self._room("room_sweep", code, pid=pid)
             if not swept.get("seated"):
-                await self._clear_pointer(pid, code)
+                await self.clear_pointer(pid, code)
         return result
 
     # -- names ------------------------------------------------------------------------
@@ -150,7 +151,7 @@ class Moves:
         if code := result.get("room"):
             renamed = await self._room("room_rename", code, pid=pid, name=name)
             if not renamed.get("seated"):
-                await self._clear_pointer(pid, code)
+                await self.clear_pointer(pid, code)
         return result
 
     # -- the lobby --------------------------------------------------------------------
@@ -256,10 +257,6 @@ class Moves:
             seconds, micros = await self.redis.time()
             self._clock_offset = int(seconds) + int(micros) / 1e6 - time.monotonic()
         return int(time.monotonic() + self._clock_offset) // 86_400
-
-    async def pointer(self, pid: str, code: str, clear: bool = True) -> dict[str, Any]:
-        """Repair a stale pointer (a read found the player not seated in the room it names)."""
-        return await self._lobby("pointer", pids=(pid,), pid=pid, code=code, clear=clear)
 
     async def limit(self, name: str, count: int, window_ms: int) -> dict[str, Any]:
         return await self.scripts.call("limit", {"limit": self.keys.limit(name)}, count=count, window_ms=window_ms)

@@ -118,6 +118,6 @@ async def load_view(
             return views.room_view(room, own, pid, settings, mine | {k.room_channel(code)})
         # The pointer is stale (game/moves.py: the room's seats are the truth): the player is in
         # no room; their record stops saying so, and they see the lobby.
-        await store.run("pointer", pid=pid, code=code)
+        await store.moves.clear_pointer(pid, code)
     lobby = await snapshots.get(f"lobby:{invite or ''}", fresh_after, lambda: read_lobby(store, invite))
     return views.lobby_view(lobby, own, invite, mine | {k.lobby_channel()})

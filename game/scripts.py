@@ -151,9 +151,6 @@ class Scripts:
     def settings_value(self, name: str) -> Any:
         return self._values[name]
 
-    def loaded(self, name: str) -> Loaded:
-        return self._loaded[name]
-
     def room(self, code: str) -> dict[str, str]:
         """A room script's keys: its room's whole family (its channel too: one slot)."""
         return self.keys.room_keys(code)
