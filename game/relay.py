@@ -171,7 +171,6 @@ class Shard:
         self._relay = relay
         self._pubsub = pubsub
         self._home = home
-        self._sending = asyncio.Lock()  # one command on the wire at a time
         self._leaving: Counter[str] = Counter()  # our own SUNSUBSCRIBEs not confirmed yet
         self._task = asyncio.create_task(self._listen(), name=f"relay {node}")
 
@@ -193,22 +192,22 @@ class Shard:
             self._leaving[channel] += 1
 
     async def _send(self, commands: list[tuple[str, str]]) -> bool:
-        """Send (un)subscriptions on the connection, and nothing more (see the class).
+        """Write (un)subscriptions on the connection, and nothing more (see the class).
 
         While the connection is down, nothing is sent: the reconnect covers it.
-        Shielded: a stream cancelled mid-send (its client left) must not leave
-        a half-written command on the connection every stream shares."""
-        async with self._sending:
-            # Checked once the turn came: the listener may have dropped the connection meanwhile,
-            # and sending on it would reconnect it here, racing the listener's own reconnect.
-            connection = self._pubsub.connection
-            if not commands or connection is None or not connection.is_connected:
-                return False
-            with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
-                packed = connection.pack_commands(commands)
-                await asyncio.shield(connection.send_packed_command(packed, check_health=False))
-                return True
-        return False
+        The commands go to the socket's buffer whole, with no await between the
+        check and the write, so a stream cancelled meanwhile (its client left)
+        cannot leave half a command on the connection every stream shares, and
+        a connection the listener drops is never reconnected here beside it
+        (redis-py's own send would reconnect it)."""
+        connection = self._pubsub.connection
+        writer = connection and connection._writer  # the socket, only while connected
+        if not commands or writer is None:
+            return False
+        writer.writelines(connection.pack_commands(commands))
+        with contextlib.suppress(OSError):  # the listener sees a broken connection and reconnects
+            await writer.drain()
+        return True
 
     async def _connect(self) -> None:
         await self._pubsub.connect()  # (re)connects; redis-py resubscribes nothing: it lists no channel

@@ -125,22 +125,28 @@ async def test_the_embedded_redis_delivers_what_a_script_publishes():
         await relay.stop()
 
 
-class SlowConnection:
-    """A connected socket that takes its time to send, and never delivers."""
+class SlowWriter:
+    """A connected socket that takes its time to drain, and never delivers."""
 
     def __init__(self) -> None:
-        self.is_connected = True
         self.on_the_wire = asyncio.Event()
         self.sent: list[list[tuple[str, str]]] = []
+
+    def writelines(self, commands: list[tuple[str, str]]) -> None:
+        self.sent.append(commands)
+
+    async def drain(self) -> None:
+        self.on_the_wire.set()
+        await asyncio.sleep(0.05)
+
+
+class SlowConnection:
+    def __init__(self) -> None:
+        self._writer = SlowWriter()
         self.retry = None
 
     def pack_commands(self, commands: list[tuple[str, str]]) -> list[tuple[str, str]]:
         return commands
-
-    async def send_packed_command(self, commands: list[tuple[str, str]], check_health: bool = True) -> None:
-        self.on_the_wire.set()
-        await asyncio.sleep(0.05)
-        self.sent.append(commands)
 
 
 class SlowPubSub:
@@ -167,14 +173,14 @@ class SlowServer(OneServer):
 async def test_a_stream_leaving_mid_subscribe_does_not_cancel_the_shared_connections_command():
     topology = SlowServer(None, "home")  # type: ignore[arg-type]
     relay = Relay(topology)  # not started: the stream's watch is the first send
-    connection = topology.pubsub.connection
+    wire = topology.pubsub.connection._writer
     leaving = asyncio.create_task(relay.watch(Mailbox("gone"), frozenset({"ch:room"})))
-    await connection.on_the_wire.wait()
+    await wire.on_the_wire.wait()
     leaving.cancel()  # its client left while the command was in flight
     with contextlib.suppress(asyncio.CancelledError):
         await leaving
     await asyncio.sleep(0.1)
-    assert connection.sent[0] == [("SSUBSCRIBE", "ch:room")]  # completed: never cut half-way
+    assert wire.sent[0] == [("SSUBSCRIBE", "ch:room")]  # completed: never cut half-way
     await relay.stop()
 
 
