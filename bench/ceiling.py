@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from game.rules import CODE_ALPHABET, CODE_LENGTH, IN_MATCH
 
 HEARTBEAT = b": heartbeat\n\n"
-PATH_ROOM = re.compile(r"^/rooms/([A-Z0-9]{5})/(join|settings|start|buzz|leave)$")
+PATH_ROOM = re.compile(r"^/rooms/([A-Z0-9]{5})/(join|settings|start|seen|buzz|leave)$")
 MAX_HEADERS = 64
 
 

@@ -1,10 +1,12 @@
-"""python -m bench [arena|burst|idle|all ...] [--workers N] [--size ...] [--smoke] [--redis-cluster] [--out DIR]
+"""python -m bench [arena|burst|idle|hostile|all ...] [--repeat N] [--workers N] [--size ...] [--smoke] [--redis-cluster] [--out DIR]
 
 For each scenario, in one invocation and with the same client code, the
 bench runs the game (Hypercorn), then the peer (Starlette + sse-starlette +
 uvicorn, bench/peer.py) and the ceiling (bare asyncio fan-out,
 bench/ceiling.py), each on a fresh process and a flushed Redis, and writes
-report.json, report.txt and latency.png to --out.
+report.json, report.txt and latency.png to --out. With --repeat N each
+target runs N times, interleaved, and the report gives each figure's median
+and its range.
 
 With --redis-cluster, Redis is a local cluster of three primaries and three
 replicas (bench/redis_cluster.py) and the game runs in cluster mode with two
@@ -73,6 +75,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         "round; 0 starts every room at the same instant)")
     p.add_argument("--idle-seconds", type=float, help="idle: the measured window (default 20)")
     p.add_argument("--timings", choices=["real", "fast"], help="game pacing (default real; fast with --smoke)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run each target N times, interleaved (game, peer, ceiling, game, ...); the report gives "
+                        "each figure's median and min-max range (default 1)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes: proves the harness works")
     p.add_argument("--out", type=Path, default=Path("bench-results"), help="where the report goes")
     p.add_argument("--redis-url", help="use this Redis instead of starting one (it gets flushed!)")
@@ -90,6 +95,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
             p.error("--redis-cluster starts its own cluster: drop --redis-url")
         if args.targets not in (None, "game"):
             p.error("--redis-cluster runs the game only: the peer and the ceiling have no cluster mode")
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
     args.targets = args.targets or ("game" if args.redis_cluster else "game,peer,ceiling")
     args.workers = args.workers or (2 if args.redis_cluster else 1)
     return args
@@ -274,7 +281,9 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
     fanout, fanout_sent = tally.fanout("accepted"), tally.fanout("sent")
     fanout_all = [s for v in fanout.values() for s in v]
     rtt_all = [s for v in tally.rtt.values() for s in v]
-    samples[(scenario_name, target.name)] = {"fanout": fanout_all, "go": go}
+    pooled = samples.setdefault((scenario_name, target.name), {"fanout": [], "go": []})  # every run's, for the plot
+    pooled["fanout"].extend(fanout_all)
+    pooled["go"].extend(go)
     cpu_s = after.cpu_s - connected.cpu_s if pids else None
     clients = len(scenario.clients)
     result: dict[str, Any] = {
@@ -386,15 +395,19 @@ async def run_all(args: argparse.Namespace) -> int:
         for scenario in scenarios:
             print(f"{scenario}: {size_label(scenario, sizes)}", flush=True)
             payload = 3000
-            for name in targets:
-                if scenario == "hostile" and name != "game":
-                    continue  # the attack is on the game's own limits; the baselines have none
-                result = await run_one(scenario, Target(name, args, redis, env), sizes, timings, payload,
-                                       samples)
-                results.append(result)
-                report.write(results, meta_of(args, pace, fd_limit, load_before), args.out, samples)  # so far
-                if name == "game" and result["text_bytes_per_update"]:
-                    payload = int(result["text_bytes_per_update"])  # the ceiling sends as much
+            # Interleaved, so a drift of the machine (another load, the heat) spreads over every target.
+            for run in range(1, args.repeat + 1):
+                for name in targets:
+                    if scenario == "hostile" and name != "game":
+                        continue  # the attack is on the game's own limits; the baselines have none
+                    if args.repeat > 1:
+                        print(f"  run {run} of {args.repeat}: {name}", flush=True)
+                    result = await run_one(scenario, Target(name, args, redis, env), sizes, timings, payload,
+                                           samples)
+                    results.append({**result, "run": run})
+                    report.write(results, meta_of(args, pace, fd_limit, load_before), args.out, samples)  # so far
+                    if name == "game" and result["text_bytes_per_update"]:
+                        payload = int(result["text_bytes_per_update"])  # the ceiling sends as much
     text = report.write(results, meta_of(args, pace, fd_limit, load_before), args.out, samples)
     print("\n" + text)
     print(f"report: {args.out / 'report.json'}, {args.out / 'report.txt'}, {args.out / 'latency.png'}")

@@ -90,42 +90,80 @@ def _get(result: dict[str, Any], path: str) -> Any:
     return value
 
 
-def table(results: list[dict[str, Any]]) -> str:
-    out: list[str] = []
+def median_of(values: list[Any]) -> Any:
+    """The median of a row's runs (the lower middle one for an even count: a value some run had)."""
+    numbers = sorted(v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+                     and not math.isnan(v))
+    if len(numbers) != len(values):
+        return values[0] if all(v == values[0] for v in values) else None
+    return numbers[(len(numbers) - 1) // 2] if numbers else None
+
+
+def _cell(values: list[Any]) -> str:
+    """One run's value, or the median of several runs with their range."""
+    if len(values) == 1 or all(v == values[0] for v in values):
+        return _fmt(values[0])
+    middle = median_of(values)
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if middle is None or len(numbers) != len(values) or min(numbers) == max(numbers):
+        return _fmt(middle) if middle is not None else " / ".join(_fmt(v) for v in values)
+    return f"{_fmt(middle)} ({_fmt(min(numbers))}-{_fmt(max(numbers))})"
+
+
+def medians(results: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per scenario and target, each row's median over the runs: {scenario: {target: {path: median}}}."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
     for scenario in dict.fromkeys(r["scenario"] for r in results):
-        runs = {r["target"]: r for r in results if r["scenario"] == scenario}
-        targets = [t for t in TARGETS if t in runs]
-        size = next(iter(runs.values()))["size"]
-        out.append(f"## {scenario} ({size})")
-        width = 38
-        out.append(f"{'':{width}}" + "".join(f"{t:>14}" for t in targets))
+        for target in TARGETS:
+            runs = [r for r in results if r["scenario"] == scenario and r["target"] == target]
+            if runs:
+                out.setdefault(scenario, {})[target] = {
+                    "runs": len(runs), **{path: median_of([_get(r, path) for r in runs]) for _, path in ROWS}}
+    return out
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """The figures side by side; with several runs of a target, the median and (min-max)."""
+    out: list[str] = []
+    middle = medians(results)
+    for scenario in dict.fromkeys(r["scenario"] for r in results):
+        runs = {t: [r for r in results if r["scenario"] == scenario and r["target"] == t] for t in TARGETS}
+        targets = [t for t in TARGETS if runs[t]]
+        repeats = max(len(runs[t]) for t in targets)
+        size = runs[targets[0]][0]["size"]
+        out.append(f"## {scenario} ({size})" + (f": median of {repeats} runs (min-max)" if repeats > 1 else ""))
+        width, column = 38, 24 if repeats > 1 else 14
+        out.append(f"{'':{width}}" + "".join(f"{t:>{column}}" for t in targets))
         for label, path in ROWS:
-            values = [_get(runs[t], path) for t in targets]
-            if all(v is None for v in values):
+            values = {t: [_get(r, path) for r in runs[t]] for t in targets}
+            if all(v is None for vs in values.values() for v in vs):
                 continue
-            out.append(f"{label:{width}}" + "".join(f"{_fmt(v):>14}" for v in values))
-        if "game" in runs:
-            game = runs["game"]
+            out.append(f"{label:{width}}" + "".join(f"{_cell(values[t]):>{column}}" for t in targets))
+        if "game" in targets:
+            game = middle[scenario]["game"]
             for other in ("peer", "ceiling"):
-                if other not in runs:
+                if other not in targets:
                     continue
-                base = runs[other]
+                base = middle[scenario][other]
                 out.append(
-                    f"game vs {other}: fan-out p99 {_ratio(_get(game, 'fanout.p99'), _get(base, 'fanout.p99'))}, "
-                    f"GO p99 {_ratio(_get(game, 'go.p99'), _get(base, 'go.p99'))}, "
-                    f"delivery rate {_ratio(game.get('delivery_rate'), base.get('delivery_rate'))}, "
-                    f"CPU per event {_ratio(game.get('cpu_ms_per_event'), base.get('cpu_ms_per_event'))}, "
-                    f"RSS per connection {_ratio(game.get('rss_per_conn_kb'), base.get('rss_per_conn_kb'))}"
+                    f"game vs {other}{' (medians)' if repeats > 1 else ''}: "
+                    f"fan-out p99 {_ratio(game['fanout.p99'], base['fanout.p99'])}, "
+                    f"GO p99 {_ratio(game['go.p99'], base['go.p99'])}, "
+                    f"delivery rate {_ratio(game['delivery_rate'], base['delivery_rate'])}, "
+                    f"CPU per event {_ratio(game['cpu_ms_per_event'], base['cpu_ms_per_event'])}, "
+                    f"RSS per connection {_ratio(game['rss_per_conn_kb'], base['rss_per_conn_kb'])}"
                 )
         for t in targets:
-            if runs[t].get("redis_per_primary_per_s"):
-                out.append(f"redis commands per second on each primary ({t}): " + ", ".join(
-                    f"{node} {_fmt(rate)}" for node, rate in sorted(runs[t]["redis_per_primary_per_s"].items())))
-            if runs[t].get("attack_answers"):
-                out.append(f"attackers were answered ({t}): " + json.dumps(runs[t]["attack_answers"], sort_keys=True))
-        errors = {t: runs[t]["errors"] for t in targets if runs[t]["errors"]}
+            for n, run in enumerate(runs[t], 1):
+                label = f"{t}, run {n}" if repeats > 1 else t
+                if run.get("redis_per_primary_per_s"):
+                    out.append(f"redis commands per second on each primary ({label}): " + ", ".join(
+                        f"{node} {_fmt(rate)}" for node, rate in sorted(run["redis_per_primary_per_s"].items())))
+                if run.get("attack_answers"):
+                    out.append(f"attackers were answered ({label}): " + json.dumps(run["attack_answers"], sort_keys=True))
+        errors = {t: [r["errors"] for r in runs[t]] for t in targets if any(r["errors"] for r in runs[t])}
         if errors:
-            out.append("errors: " + json.dumps(errors))
+            out.append("errors: " + json.dumps({t: e if repeats > 1 else e[0] for t, e in errors.items()}))
         out.append("")
     return "\n".join(out)
 
@@ -133,7 +171,8 @@ def table(results: list[dict[str, Any]]) -> str:
 def write(results: list[dict[str, Any]], meta: dict[str, Any], out: Path,
           samples: dict[tuple[str, str], dict[str, list[float]]]) -> str:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))
+    report = {"meta": meta, "medians": medians(results), "results": results}
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=str))
     text = table(results)
     (out / "report.txt").write_text(text)
     plot(samples, out / "latency.png")

@@ -54,6 +54,8 @@ def test_rooms_were_measured(smoke: tuple[subprocess.CompletedProcess[str], Path
     for r in json.loads((out / "report.json").read_text())["results"]:
         if r["scenario"] in ("arena", "burst"):
             assert r["fanout"]["count"] > 0 and r["go"]["count"] > 0, f"{r['scenario']} on {r['target']}"
+            # Every target answers every command the tabs send (the ceiling once had no round-trip probe).
+            assert r["errors_total"] == 0, f"{r['scenario']} on {r['target']}: {r['errors']}"
 
 
 def test_report_files_exist(smoke: tuple[subprocess.CompletedProcess[str], Path]) -> None:
@@ -63,6 +65,32 @@ def test_report_files_exist(smoke: tuple[subprocess.CompletedProcess[str], Path]
     assert (out / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (out / "report.txt").read_text()
     assert all(f"## {s}" in table for s in SCENARIOS)
+
+
+def test_repeated_runs_are_interleaved_and_reported_as_medians_with_their_range(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "arena", "--smoke", "--repeat", "2", "--targets", "game,ceiling",
+         "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=110,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    order = [(r["target"], r["run"]) for r in report["results"]]
+    assert order == [("game", 1), ("ceiling", 1), ("game", 2), ("ceiling", 2)]
+    medians = report["medians"]["arena"]
+    assert medians["game"]["runs"] == 2 and medians["game"]["fanout.count"] > 0
+    table = (tmp_path / "report.txt").read_text()
+    assert "median of 2 runs (min-max)" in table and "game vs ceiling (medians)" in table
+
+
+def test_a_figure_is_the_median_of_its_runs_shown_with_its_range() -> None:
+    from bench import report
+
+    runs = [{"scenario": "arena", "target": "game", "size": "s", "errors": {}, "fanout": {"p99": p99}}
+            for p99 in (30.0, 90.0, 40.0)]
+    assert report.medians(runs)["arena"]["game"]["fanout.p99"] == 40.0  # not the best run, nor the mean
+    assert "40.0 (30.0-90.0)" in report.table(runs)
+    assert report.median_of([1, 2, 3, 4]) == 2  # an even count: the lower middle, a value some run had
 
 
 def test_the_peer_and_the_ceiling_are_refused_on_a_redis_cluster() -> None:
