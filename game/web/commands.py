@@ -17,7 +17,7 @@ from game import rules
 from game.names import clean_name, name_keys
 from game.store import GameError
 from game.web import limits
-from game.web.context import services
+from game.web.context import no_content, services
 from game.web.identity import require_player
 from game.web.timing import accepted_stamp
 
@@ -28,7 +28,7 @@ MAX_BODY = 2048  # every command's body is a few small fields
 
 def done() -> Response:
     """204: accepted; the caller's own stream will show the outcome."""
-    return Response(status=204, headers=accepted_stamp(g.get("accepted_ms")))
+    return no_content(accepted_stamp(g.get("accepted_ms")))
 
 
 def accepted(result: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 
 from datastar_py.quart import DatastarResponse, ServerSentEventGenerator as SSE
-from quart import Blueprint, Quart, abort, current_app, request
+from quart import Blueprint, Quart, Response, abort, current_app, request
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -29,7 +29,7 @@ from game.snapshots import PlayerState
 from game.views import View, gone_view, screen_view
 from game.web.compression import compress
 from game.web import limits
-from game.web.context import services
+from game.web.context import no_content, services
 from game.web.identity import require_player
 from game.web.screens import Sent, render_screen, updates
 from game.web.transport import Client, client
@@ -44,11 +44,11 @@ LIVE = SSE.patch_signals({"conn": "live"})
 
 
 @bp.get("/stream")
-async def stream() -> DatastarResponse:
+async def stream() -> Response:
     pid = require_player()
     if request.headers.get("Last-Event-ID") == EVICTED:
         # This tab's stream was closed for a newer tab: 204 stops Datastar's retries.
-        return DatastarResponse(status=204)
+        return no_content()
     invite = room_code(request.args.get("invite", ""))
     if invite:
         await limits.check_room_link()  # the invitation shows whether the room exists
