@@ -57,7 +57,9 @@ TEMPLATES: dict[str, str] = {
     "members": "room:{$}:members",
     "ch_room": "room:{$}:ch",
     # --- one key each, in any slot ---
-    "limit": "limit:$",  # counter: requests in a window, "<what>:<player id or address tag>"; the window
+    # counters of one client address (its tag, so one slot): "limit:{<tag>}:<what>:<player id or tag>",
+    # requests in a window; the window
+    "limit": "limit:{$}:",
     # a relay's home channel, with a hash tag on the shard it watches appended (nothing is published
     # there): game/relay.py
     "relay": "relay:",
@@ -92,8 +94,9 @@ class Keys:
     def room(self, code: str) -> str:
         return self.key("room", code)
 
-    def limit(self, name: str) -> str:
-        return self.key("limit", name)
+    def limit(self, address: str, name: str = "") -> str:
+        """A counter of the client address tagged `address` (all of one request's in one slot)."""
+        return self.key("limit", address) + name
 
     def tutorial(self, name: str) -> str:
         return self.key("tutorial", name)

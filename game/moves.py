@@ -258,5 +258,7 @@ class Moves:
             self._clock_offset = int(seconds) + int(micros) / 1e6 - time.monotonic()
         return int(time.monotonic() + self._clock_offset) // 86_400
 
-    async def limit(self, name: str, count: int, window_ms: int) -> dict[str, Any]:
-        return await self.scripts.call("limit", {"limit": self.keys.limit(name)}, count=count, window_ms=window_ms)
+    async def limit(self, address: str, counters: list[tuple[str, int, int]]) -> dict[str, Any]:
+        """Count one request against each (name, at most count, per window_ms) of its client address."""
+        keys = {f"limit{i}": self.keys.limit(address, name) for i, (name, _, _) in enumerate(counters, 1)}
+        return await self.scripts.call("limit", keys, limits=[[count, window] for _, count, window in counters])

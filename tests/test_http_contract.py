@@ -4,6 +4,7 @@ Every command refuses a request it cannot trust with a clear 4xx message and
 leaves the game exactly as it was.
 """
 
+import fnmatch
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,7 +49,7 @@ async def snapshot(redis) -> dict:
     state = {}
     for key in sorted(await redis.keys("*")):
         if key in (KEYS.key("presence"), KEYS.key("procs"), KEYS.key("lobby_tick"), KEYS.key("streams")) or (
-                KEYS.parse("proc_streams", key) or key.startswith(KEYS.limit(""))):
+                KEYS.parse("proc_streams", key) or fnmatch.fnmatchcase(key, KEYS.limit("*", "*"))):
             continue
         kind = await redis.type(key)
         state[key] = {

@@ -288,5 +288,5 @@ async def test_a_script_touching_an_undeclared_key_fails_loudly(store):
 
 async def test_a_script_error_names_its_lua_file_and_line(store):
     with pytest.raises(ScriptError) as failed:
-        await store.scripts.call("limit", {"limit": store.keys.limit("x")}, window_ms=1000)  # no count
-    assert "limit/limit.lua:7:" in str(failed.value)
+        await store.scripts.call("limit", {"limit1": store.keys.limit("tag", "x")}, limits=[["many", 1000]])
+    assert "limit/limit.lua:11:" in str(failed.value)  # a count that is not a number

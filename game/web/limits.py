@@ -13,7 +13,6 @@ TRUST_PROXY=1, as the proxy saw it. It is kept only as a keyed hash.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import ipaddress
@@ -49,12 +48,10 @@ def address_tag() -> str:
 
 async def check(*limits: Limit, message: str) -> None:
     """Count this request against each limit; over any of them, 429 with `message`."""
-    moves = services().store.moves
-    verdicts = await asyncio.gather(
-        *(moves.limit(name, count, seconds * 1000) for name, (count, seconds) in limits))
-    retry_ms = max((v["retry_ms"] for v in verdicts if v.get("limited")), default=None)
-    if retry_ms is not None:
-        retry_after = max(1, -(-retry_ms // 1000))
+    counters = [(name, count, seconds * 1000) for name, (count, seconds) in limits]
+    verdict = await services().store.moves.limit(address_tag(), counters)
+    if verdict.get("limited"):
+        retry_after = max(1, -(-verdict["retry_ms"] // 1000))
         raise TooManyRequests(f"{message} Try again in {retry_after} s.", retry_after=retry_after)
 
 

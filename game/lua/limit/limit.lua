@@ -1,8 +1,14 @@
--- Count one request against one limit (K.limit: A.count per A.window_ms), in
--- fixed windows shared by every process. Each limit is its own key, so each
--- is one call in its own slot (game/web/limits.py asks for them together).
--- Over it: {limited = true, retry_ms = until that window ends}.
-local count = call('INCR', K.limit)
-if count == 1 then call('PEXPIRE', K.limit, A.window_ms) end
-if count > A.count then return cjson.encode({limited = true, retry_ms = call('PTTL', K.limit)}) end
+-- Count one request against each of its limits (K.limit<i>: at most
+-- A.limits[i][1] per A.limits[i][2] ms), in fixed windows shared by every
+-- process. The counters of one client address share a slot, so a request's
+-- are counted in one call (game/web/limits.py). Each counts, over or not.
+-- Over any: {limited = true, retry_ms = until the last of those windows ends}.
+local retry_ms
+for i, limit in ipairs(A.limits) do
+  local key = K['limit' .. i]
+  local count = call('INCR', key)
+  if count == 1 then call('PEXPIRE', key, limit[2]) end
+  if count > limit[1] then retry_ms = math.max(retry_ms or 0, call('PTTL', key)) end
+end
+if retry_ms then return cjson.encode({limited = true, retry_ms = retry_ms}) end
 return cjson.encode({ok = true})
