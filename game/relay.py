@@ -260,19 +260,28 @@ class Shard:
 class Relay:
     """Fans the messages of one subscriber connection per shard out to this process's mailboxes."""
 
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, paced: dict[str, float] | None = None) -> None:
         self._topology = topology
+        # Channels whose wake-ups are paced: {channel: seconds per mailbox watching it}. A message
+        # wakes this process's mailboxes on it at once, unless the last wake-up was less than
+        # (mailboxes x that) ago: then one wake-up follows when that time is up, for every message
+        # meanwhile. The lobby, whose every tab re-reads and sends on each wake-up: the more tabs,
+        # the further apart, so waking them takes a bounded share of the process, however many.
+        self._paced = paced or {}
+        self._last_woken: dict[str, float] = {}
+        self._pending: dict[str, asyncio.TimerHandle] = {}
         self._mailboxes: dict[str, set[Mailbox]] = defaultdict(set)
         self._shards: dict[str, Shard] = {}  # by node name, opened when first needed
         self._shard_of: dict[str, Shard] = {}  # the shard each watched channel is subscribed on
         self._recovering = asyncio.Lock()  # one slot map refresh at a time
 
     @classmethod
-    def for_client(cls, redis: Redis | RedisCluster, home_channel: str) -> Relay:
+    def for_client(cls, redis: Redis | RedisCluster, home_channel: str,
+                   paced: dict[str, float] | None = None) -> Relay:
         """The relay for whatever `game.store.connect` returned."""
         if isinstance(redis, RedisCluster):
-            return cls(Cluster(redis, home_channel))
-        return cls(OneServer(redis, home_channel))
+            return cls(Cluster(redis, home_channel), paced)
+        return cls(OneServer(redis, home_channel), paced)
 
     async def start(self, timeout: float = 10) -> None:
         """Open a shard connection to every primary, and wait until each is
@@ -287,6 +296,9 @@ class Relay:
                 await shard.ready.wait()
 
     async def stop(self) -> None:
+        for pending in self._pending.values():
+            pending.cancel()
+        self._pending.clear()
         for shard in list(self._shards.values()):
             await shard.close()
         self._shards.clear()
@@ -360,13 +372,31 @@ class Relay:
         return failed is self._shards.get(failed.node)
 
     def deliver(self, channel: str, data: str) -> None:
-        """A message arrived on `channel`: wake the mailboxes watching it."""
+        """A message arrived on `channel`: wake the mailboxes watching it (a paced channel's: see __init__)."""
+        if channel in self._paced:
+            return self._pace(channel)
         evict = data.removeprefix(EVICT) if data.startswith(EVICT) else None
         for mailbox in self._mailboxes.get(channel, ()):
             if evict is None or mailbox.stream_id == evict:
                 # Once told to close, a later ordinary message must not undo it.
                 mailbox.evicted = mailbox.evicted or evict is not None
                 mailbox.notify(channel)
+
+    def _pace(self, channel: str) -> None:
+        if channel in self._pending:
+            return  # a wake-up is due already: it shows this message too
+        due = self._last_woken.get(channel, -1e9) + len(self._mailboxes.get(channel, ())) * self._paced[channel]
+        loop = asyncio.get_running_loop()
+        if loop.time() >= due:
+            self._wake_paced(channel)
+        else:
+            self._pending[channel] = loop.call_at(due, self._wake_paced, channel)
+
+    def _wake_paced(self, channel: str) -> None:
+        self._pending.pop(channel, None)
+        self._last_woken[channel] = asyncio.get_running_loop().time()
+        for mailbox in self._mailboxes.get(channel, ()):
+            mailbox.notify(channel)
 
     def wake(self, channels: Iterable[str]) -> None:
         """Wake every mailbox watching one of `channels`: nobody knows what was missed."""

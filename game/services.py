@@ -37,7 +37,8 @@ class Services:
 async def running(settings: Settings) -> AsyncIterator[Services]:
     redis = connect(settings)
     store = Store(redis, settings)
-    relay = Relay.for_client(redis, store.keys.relay_channel())
+    paced = {store.keys.lobby_channel(): settings.lobby_pace_us / 1e6}  # see Relay
+    relay = Relay.for_client(redis, store.keys.relay_channel(), paced)
     timers = Timers(store, settings)
 
     def rooms_shown() -> list[str]:

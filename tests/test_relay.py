@@ -82,6 +82,30 @@ async def test_many_messages_while_a_stream_is_busy_give_one_wake_up(relay):
     assert not await busy.wait(0.2)
 
 
+async def test_a_paced_channel_wakes_a_crowd_at_once_then_at_most_once_per_its_pace(own_redis_url):
+    """The lobby's tabs: the more of them, the further apart their wake-ups (Relay's `paced`)."""
+    lobby = KEYS.lobby_channel()
+    redis = Redis.from_url(own_redis_url, decode_responses=True)
+    relay = Relay.for_client(redis, KEYS.relay_channel(), paced={lobby: 0.001})  # 1 ms a tab
+    await relay.start()
+    try:
+        tabs = [Mailbox(f"tab{n}") for n in range(600)]  # 600 tabs: 0.6 s apart
+        for tab in tabs:
+            await relay.watch(tab, frozenset({lobby}))
+        await subscribed(redis, lobby)
+        await redis.spublish(lobby, "first")
+        assert all([await woken(tab) for tab in tabs])  # the first message: at once
+        for n in range(10):
+            await redis.spublish(lobby, str(n))  # ten more, within the pace
+        assert not await tabs[0].wait(0.2)  # not yet ...
+        assert all([await woken(tab, 3) for tab in tabs])  # ... then all, once, for all ten
+        assert not any([await tab.wait(0) for tab in tabs])
+        assert not await tabs[-1].wait(1)  # and no wake-up more
+    finally:
+        await relay.stop()
+        await redis.aclose()
+
+
 async def test_an_eviction_survives_a_later_ordinary_message(relay):
     relay, redis = relay
     old_tab, new_tab = Mailbox("old"), Mailbox("new")

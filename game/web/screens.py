@@ -64,15 +64,17 @@ def render_view(view: View, base_url: str) -> str:
 
 @dataclass
 class Sent:
-    """What one stream has sent: the screen, and the HTML of each of its parts."""
+    """What one stream has sent: the screen, and the HTML of each of its parts;
+    and its own parts as last rendered: (template, the context's values, HTML)."""
 
     screen: str = ""
     parts: dict[str, str] = field(default_factory=dict)
+    own: dict[str, tuple[str, tuple[Any, ...], str]] = field(default_factory=dict)
 
 
 def updates(view: View, base_url: str, sent: Sent) -> list[str]:
     """The events that bring a tab showing `sent` to `view` (none if nothing changed)."""
-    htmls = {part.id: _html(part, base_url) for part in view.parts}
+    htmls = {part.id: _html(part, base_url, sent) for part in view.parts}
     if view.screen != sent.screen:
         sent.screen, sent.parts = view.screen, {}
         if len(view.parts) > 1:  # a new screen of several parts goes whole
@@ -94,14 +96,30 @@ def _whole(view: View, htmls: list[str]) -> str:
     return shell.replace("\n", " ")
 
 
-def _html(part: Part, base_url: str) -> str:
+def _html(part: Part, base_url: str, sent: Sent | None = None) -> str:
     if part.shared:
         return _shared_html(part.template, part.context, base_url)
-    return _render(part.template, part.context, base_url)
+    return _render(part.template, part.context, base_url) if sent is None else _own_html(part, base_url, sent)
+
+
+def _own_html(part: Part, base_url: str, sent: Sent) -> str:
+    """A stream's own part, rendered again only when its context's values changed
+    (a lobby tab is woken by every player arriving; its own part seldom changes)."""
+    values = _values(part.context)
+    last = sent.own.get(part.id)
+    if last is not None and last[0] == part.template and last[1] == values:
+        return last[2]
+    html = _render(part.template, part.context, base_url)
+    sent.own[part.id] = (part.template, values, html)
+    return html
+
+
+def _values(context: Context) -> tuple[Any, ...]:
+    return tuple(getattr(context, name) for name in _field_names(type(context)))
 
 
 def _render(template: str, context: Context, base_url: str) -> str:
-    values = {name: getattr(context, name) for name in _field_names(type(context))}
+    values = dict(zip(_field_names(type(context)), _values(context)))
     # Newlines between tags are only whitespace to HTML (screens have no <pre>).
     return render_screen(template, {**values, "base_url": base_url}).replace("\n", " ")
 
