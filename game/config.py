@@ -57,7 +57,7 @@ class Settings:
     reconnect_grace_ms: int = 10000  # "reconnecting" before a player counts as gone
     lobby_wake_ms: int = 500  # the lobby is woken at most this often, however many players come, go or queue
     # each lobby tab of a process adds this to the least time between two wake-ups of them (game/relay.py)
-    lobby_pace_us: int = 200
+    lobby_pace_us: int = 500
     room_ttl_s: int = 900  # an abandoned room's keys expire after this
     # Limits: (at most this many, per this many seconds). Identities are cheap,
     # so what one machine can do is limited per client address as well.
@@ -188,7 +188,7 @@ def load_settings(**overrides: object) -> Settings:
         "reconnect_grace_ms": _int("RECONNECT_GRACE_MS", 10000),
         "heartbeat_s": float(os.environ.get("HEARTBEAT_S", "15")),
         "send_timeout_s": float(os.environ.get("SEND_TIMEOUT_S", "10")),
-        "lobby_pace_us": _int("LOBBY_PACE_US", 200),
+        "lobby_pace_us": _int("LOBBY_PACE_US", 500),
         "rate_limit": _limit("RATE_LIMIT", "40/5"),
         "address_rate_limit": _limit("ADDRESS_RATE_LIMIT", "400/5"),
         "identity_limit": _limit("IDENTITY_LIMIT", "60/60"),

@@ -36,6 +36,8 @@ from game.rules import EVICT
 
 log = logging.getLogger(__name__)
 
+PACED_SLICE = 100  # mailboxes of a paced channel woken per turn of the event loop
+
 # A broken subscriber connection, or a shard that no longer serves a channel.
 TROUBLE = (RedisConnectionError, RedisTimeoutError, OSError, ResponseError)
 
@@ -394,9 +396,17 @@ class Relay:
 
     def _wake_paced(self, channel: str) -> None:
         self._pending.pop(channel, None)
-        self._last_woken[channel] = asyncio.get_running_loop().time()
-        for mailbox in self._mailboxes.get(channel, ()):
+        loop = asyncio.get_running_loop()
+        self._last_woken[channel] = loop.time()
+        self._wake_slices(loop, list(self._mailboxes.get(channel, ())), channel)
+
+    def _wake_slices(self, loop: asyncio.AbstractEventLoop, mailboxes: list[Mailbox], channel: str) -> None:
+        """Wake a crowd a slice per turn of the event loop: thousands of streams woken at
+        once would each read, render and send before the process answers anything else."""
+        for mailbox in mailboxes[:PACED_SLICE]:
             mailbox.notify(channel)
+        if len(mailboxes) > PACED_SLICE:
+            loop.call_soon(self._wake_slices, loop, mailboxes[PACED_SLICE:], channel)
 
     def wake(self, channels: Iterable[str]) -> None:
         """Wake every mailbox watching one of `channels`: nobody knows what was missed."""
