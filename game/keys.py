@@ -56,10 +56,10 @@ TEMPLATES: dict[str, str] = {
     # until), copied in when they take a seat and kept current by their moves; ROOM_TTL_S
     "members": "room:{$}:members",
     "ch_room": "room:{$}:ch",
-    # --- one key each, in any slot ---
-    # counters of one client address (its tag, so one slot): "limit:{<tag>}:<what>:<player id or tag>",
-    # requests in a window; the window
+    # --- a client address's: its rate-limit counters, one slot per address (its tag) ---
+    # "limit:{<tag>}:<what>:<player id or tag>": requests in a window; the window
     "limit": "limit:{$}:",
+    # --- one key each, in any slot ---
     # a relay's home channel, with a hash tag on the shard it watches appended (nothing is published
     # there): game/relay.py
     "relay": "relay:",

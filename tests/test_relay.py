@@ -166,7 +166,7 @@ class SlowWriter:
 
 class SlowConnection:
     def __init__(self) -> None:
-        self._writer = SlowWriter()
+        self.wire = self._writer = SlowWriter()  # redis-py's name for the socket's writer
         self.retry = None
 
     def pack_commands(self, commands: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -197,7 +197,7 @@ class SlowServer(OneServer):
 async def test_a_stream_leaving_mid_subscribe_does_not_cancel_the_shared_connections_command():
     topology = SlowServer(None, "home")  # type: ignore[arg-type]
     relay = Relay(topology)  # not started: the stream's watch is the first send
-    wire = topology.pubsub.connection._writer
+    wire = topology.pubsub.connection.wire
     leaving = asyncio.create_task(relay.watch(Mailbox("gone"), frozenset({"ch:room"})))
     await wire.on_the_wire.wait()
     leaving.cancel()  # its client left while the command was in flight
