@@ -99,15 +99,15 @@ def median_of(values: list[Any]) -> Any:
     return numbers[(len(numbers) - 1) // 2] if numbers else None
 
 
-def _cell(values: list[Any]) -> str:
+def _cell(values: list[Any], digits: int = 1) -> str:
     """One run's value, or the median of several runs with their range."""
     if len(values) == 1 or all(v == values[0] for v in values):
-        return _fmt(values[0])
+        return _fmt(values[0], digits)
     middle = median_of(values)
     numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if middle is None or len(numbers) != len(values) or min(numbers) == max(numbers):
-        return _fmt(middle) if middle is not None else " / ".join(_fmt(v) for v in values)
-    return f"{_fmt(middle)} ({_fmt(min(numbers))}-{_fmt(max(numbers))})"
+        return _fmt(middle, digits) if middle is not None else " / ".join(_fmt(v, digits) for v in values)
+    return f"{_fmt(middle, digits)} ({_fmt(min(numbers), digits)}-{_fmt(max(numbers), digits)})"
 
 
 def medians(results: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -132,13 +132,14 @@ def table(results: list[dict[str, Any]]) -> str:
         repeats = max(len(runs[t]) for t in targets)
         size = runs[targets[0]][0]["size"]
         out.append(f"## {scenario} ({size})" + (f": median of {repeats} runs (min-max)" if repeats > 1 else ""))
-        width, column = 38, 24 if repeats > 1 else 14
-        out.append(f"{'':{width}}" + "".join(f"{t:>{column}}" for t in targets))
+        rows = []
         for label, path in ROWS:
             values = {t: [_get(r, path) for r in runs[t]] for t in targets}
-            if all(v is None for vs in values.values() for v in vs):
-                continue
-            out.append(f"{label:{width}}" + "".join(f"{_cell(values[t]):>{column}}" for t in targets))
+            if not all(v is None for vs in values.values() for v in vs):
+                rows.append((label, [_cell(values[t], 2 if path == "cpu_ms_per_event" else 1) for t in targets]))
+        width, column = 38, max(14, *(len(cell) + 2 for _, cells in rows for cell in cells))
+        out.append(f"{'':{width}}" + "".join(f"{t:>{column}}" for t in targets))
+        out.extend(f"{label:{width}}" + "".join(f"{cell:>{column}}" for cell in cells) for label, cells in rows)
         if "game" in targets:
             game = middle[scenario]["game"]
             for other in ("peer", "ceiling"):
