@@ -101,6 +101,7 @@ def median_of(values: list[Any]) -> Any:
 
 def _cell(values: list[Any], digits: int = 1) -> str:
     """One run's value, or the median of several runs with their range."""
+    values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]  # no samples: "-"
     if len(values) == 1 or all(v == values[0] for v in values):
         return _fmt(values[0], digits)
     middle = median_of(values)

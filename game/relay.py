@@ -54,9 +54,11 @@ class Mailbox:
         self.evicted = False  # told to close: the player opened too many tabs
         self.woken_at = 0.0
 
-    def notify(self, channel: str | None = None) -> None:
-        """Wake the stream; `channel` is where the message came (None: unknown, maybe any)."""
-        self.woken_at = time.monotonic()  # a read for this stream must start after this
+    def notify(self, channel: str | None = None, since: float | None = None) -> None:
+        """Wake the stream; `channel` is where the message came (None: unknown, maybe any),
+        `since` a moment after it came (default: now)."""
+        # A read for this stream must start after this.
+        self.woken_at = time.monotonic() if since is None else since
         if channel is None or channel == self.own_channel:
             self.own_changed = True
         self._event.set()
@@ -398,15 +400,17 @@ class Relay:
         self._pending.pop(channel, None)
         loop = asyncio.get_running_loop()
         self._last_woken[channel] = loop.time()
-        self._wake_slices(loop, list(self._mailboxes.get(channel, ())), channel)
+        self._wake_slices(loop, list(self._mailboxes.get(channel, ())), channel, time.monotonic())
 
-    def _wake_slices(self, loop: asyncio.AbstractEventLoop, mailboxes: list[Mailbox], channel: str) -> None:
+    def _wake_slices(self, loop: asyncio.AbstractEventLoop, mailboxes: list[Mailbox], channel: str,
+                     since: float) -> None:
         """Wake a crowd a slice per turn of the event loop: thousands of streams woken at
-        once would each read, render and send before the process answers anything else."""
+        once would each read, render and send before the process answers anything else.
+        Every slice is woken as of the first one, so a read started for it serves the next."""
         for mailbox in mailboxes[:PACED_SLICE]:
-            mailbox.notify(channel)
+            mailbox.notify(channel, since)
         if len(mailboxes) > PACED_SLICE:
-            loop.call_soon(self._wake_slices, loop, mailboxes[PACED_SLICE:], channel)
+            loop.call_soon(self._wake_slices, loop, mailboxes[PACED_SLICE:], channel, since)
 
     def wake(self, channels: Iterable[str]) -> None:
         """Wake every mailbox watching one of `channels`: nobody knows what was missed."""

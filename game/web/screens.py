@@ -10,7 +10,8 @@ A view is made of parts (game/views.py). A stream that shows a new screen
 sends it whole; after that, only the parts that changed, each as one
 `datastar-patch-elements` event that Datastar morphs in by the part's id. A
 shared part (the lobby's board, a room as spectators see it) is rendered and
-framed once per snapshot for every tab: this module holds the only render cache.
+framed once per snapshot for every tab: this module holds the only render caches
+(that one, and each stream's own parts as last rendered, in `Sent`).
 The HTML goes on one line: datastar-py frames each line as a `data:` line of
 its own, and a room screen has about eighty of them.
 """
