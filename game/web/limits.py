@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import ipaddress
 
-from quart import request
+from quart import g, request
 from werkzeug.exceptions import TooManyRequests
 
 from game.web.context import services
@@ -41,9 +41,13 @@ def client_network() -> str:
 
 
 def address_tag() -> str:
-    """The client's network as a keyed hash: enough to count and compare, useless to anyone else."""
-    key = services().settings.secret_key.encode()
-    return hmac.new(key, client_network().encode(), hashlib.sha256).hexdigest()[:16]
+    """The client's network as a keyed hash: enough to count and compare, useless to anyone else.
+    Made once per request (its limits, and the moves that record it, all ask)."""
+    tag: str | None = g.get("address_tag")
+    if tag is None:
+        key = services().settings.secret_key.encode()
+        tag = g.address_tag = hmac.new(key, client_network().encode(), hashlib.sha256).hexdigest()[:16]
+    return tag
 
 
 async def check(*limits: Limit, message: str) -> None:

@@ -110,7 +110,7 @@ def _own_html(part: Part, base_url: str, sent: Sent) -> str:
     last = sent.own.get(part.id)
     if last is not None and last[0] == part.template and last[1] == values:
         return last[2]
-    html = _render(part.template, part.context, base_url)
+    html = _render(part.template, part.context, base_url, values)
     sent.own[part.id] = (part.template, values, html)
     return html
 
@@ -119,10 +119,11 @@ def _values(context: Context) -> tuple[Any, ...]:
     return tuple(getattr(context, name) for name in _field_names(type(context)))
 
 
-def _render(template: str, context: Context, base_url: str) -> str:
-    values = dict(zip(_field_names(type(context)), _values(context)))
+def _render(template: str, context: Context, base_url: str, values: tuple[Any, ...] | None = None) -> str:
+    """`values`: the context's, if the caller has them already."""
+    fields = dict(zip(_field_names(type(context)), _values(context) if values is None else values))
     # Newlines between tags are only whitespace to HTML (screens have no <pre>).
-    return render_screen(template, {**values, "base_url": base_url}).replace("\n", " ")
+    return render_screen(template, {**fields, "base_url": base_url}).replace("\n", " ")
 
 
 def _event(html: str) -> str:
