@@ -36,7 +36,7 @@ PHASE = re.compile(r'data-phase="(\w+)"')
 BUZZER = re.compile(r'<reflex-buzzer id="buzzer" phase="(\w+)" round-id="(\d*)"')
 ROUND = re.compile(r"Round (\d+) of (\d+)")
 ROUNDS_SHOWN = re.compile(r'<option value="(\d+)" selected|<p>(\d+) rounds?\.')
-ROW = re.compile(r'<span class="name">([^<]*)</span>.*?<td class="result">([^<]*)', re.S)
+ROW = re.compile(r'<span class="name">([^<]*)</span>.*?<td class="result"[^>]*>([^<]*)', re.S)
 ROOM_CODE = re.compile(r'id="room-code">([A-Z0-9]{5})<')
 ACCEPTED = re.compile(r'accepted;desc="([\d.]+)"')  # the Server-Timing stamp on a command's 204
 MAX_RECONNECTS = 20
@@ -49,21 +49,33 @@ TAG_WITH_ID = re.compile(r'<([a-z][\w-]*)\b[^>]*?\bid="([^"]+)"')
 
 
 def morph(page: str, fragment: str) -> str:
-    """The page after a `datastar-patch-elements` of `fragment`: the element
-    with the fragment's id is replaced. A fragment for an element the page does
-    not hold (the whole view, a page's first fragment) becomes the page."""
-    head = TAG_WITH_ID.match(fragment)
-    at = page.find(f'id="{head.group(2)}"') if head else -1
-    if head is None or at < 0:
-        return fragment
-    tag = head.group(1)
-    start = page.rfind("<", 0, at)
+    """The page after a `datastar-patch-elements` of `fragment`: each of its
+    top-level elements replaces the element with its id. A fragment for an
+    element the page does not hold (the whole view, a page's first fragment)
+    becomes the page. What follows the elements (a comment) is left out."""
+    patched = False
+    while fragment:
+        head = TAG_WITH_ID.match(fragment)
+        at = page.find(f'id="{head.group(2)}"') if head else -1
+        if head is None or at < 0:
+            return page if patched else fragment
+        patched = True
+        size = _element_end(fragment, head.group(1), 0)
+        element, fragment = fragment[:size], fragment[size:].lstrip()
+        start = page.rfind("<", 0, at)
+        page = page[:start] + element + page[_element_end(page, head.group(1), start):]
+    return page
+
+
+def _element_end(html: str, tag: str, start: int) -> int:
+    """Where the element of `tag` that opens at `start` ends (its closing tag's end)."""
     depth = 0
-    for found in re.finditer(rf"<(/?){tag}\b[^>]*>", page[start:]):
+    for found in re.finditer(rf"<(/?){tag}\b[^>]*>", html[start:]):
         depth += -1 if found.group(1) else 1
         if depth == 0:
-            return page[:start] + fragment + page[start + found.end():]
-    return page[:start] + fragment
+            return start + found.end()
+    return len(html)
+
 
 @dataclass
 class Sent:
@@ -302,7 +314,7 @@ class Client:
         self.last_event = arrival
         self.net.tally.events += 1
         head = self.html[:200]
-        found = PHASE.search(head)
+        found = PHASE.search(self.html)  # a room's shared part, after a player's own
         previous = self.phase
         self.phase = found.group(1) if found else ""
         self.screen = "room" if found else ("lobby" if 'class="screen lobby"' in head else "name")

@@ -8,10 +8,11 @@ the channels that can change it, and what the stream must do besides sending
 it (a timer to fire, when to look again, GO reaching a player).
 
 A screen is made of parts, each with an element id. What is the same for many
-viewers (the lobby's board, a room as everyone without a seat sees it) is a
-shared part: built once per snapshot, and rendered once too
-(`game/web/screens.py`); a player's own part is small and sent alone when only
-it changed.
+viewers is a shared part: built once per snapshot, and rendered once too
+(`game/web/screens.py`). The lobby's board is one; a room has one per role
+(host, player, watching), and each seated player's own part is small: their
+seat, as the signal that marks "you" in the shared part, and in a match
+their controller. A stream sends a part alone when only it changed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ class Member:
     pid: str  # never shown: the page names a player by seat number
     name: str
     seat: int = 0
-    you: bool = False
     host: bool = False
     presence: str = "online"  # online, reconnecting, gone
     score: int = 0
@@ -67,7 +67,7 @@ class FinalRow:
     average: int | None
     false_starts: int
     left: bool
-    you: bool
+    seat: int  # 0: left the room
 
 
 @dataclass(slots=True, eq=False)
@@ -105,8 +105,31 @@ class LobbyBoardContext:
     blocked: str | None  # a room this viewer cannot join (kicked from it): its entry says so
 
 
+@dataclass(slots=True, eq=False)
+class RoomYouContext:
+    """A room as only this seated player sees it: which seat is theirs (the
+    shared part marks it "you") and, in a match, their controller."""
+
+    code: str
+    seat: int  # 0: no seat (watching, or a host who does not play)
+    controller: bool  # in a match, as a player: the buzzer comes first
+    round_no: int
+    rounds: int
+    buzzer_phase: str
+    round_id: str
+    score: int
+    result: str  # this round, their own: "213 ms", "false start", ...
+    best: int | None  # their personal best, ms
+
+
+NOBODY = RoomYouContext(code="", seat=0, controller=False, round_no=0, rounds=0, buzzer_phase="idle",
+                        round_id="", score=0, result="", best=None)
+
+
 @dataclass(slots=True, eq=False)  # hashed by identity: a shared one is rendered once
 class RoomContext:
+    """A room as everyone in one role sees it: host, player, or watching."""
+
     code: str
     public: bool
     phase: str  # lobby, ready, decoy, go, results, final
@@ -122,17 +145,16 @@ class RoomContext:
     final: list[FinalRow]  # the match's record, by rank (final)
     spectators: list[Member]  # the first few
     spectator_count: int
-    me: Member | None  # the viewer's own seat (None: watching)
-    my_best: int | None  # the viewer's personal best, ms
     is_player: bool
     is_host: bool
+    seated: bool  # a host or a player: their own seat is marked "you" (by the signal _seat)
     host_name: str
     max_players: int
     min_players: int  # to start a match
     max_rounds: int  # the most the host may set
 
 
-Context = NameContext | GoneContext | LobbyYouContext | LobbyBoardContext | RoomContext
+Context = NameContext | GoneContext | LobbyYouContext | LobbyBoardContext | RoomYouContext | RoomContext
 
 
 @dataclass(slots=True)
@@ -182,18 +204,20 @@ def lobby_board(lobby: LobbySnapshot, blocked: str | None) -> LobbyBoardContext:
 
 def room_view(snap: RoomSnapshot, own: PlayerState, pid: str, settings: Settings,
               channels: frozenset[str]) -> View:
-    """The room as this player sees it; anyone without a seat gets the shared spectators' view."""
-    seated = pid in snap.players or pid == snap.room.get("host")
-    context = room_context(snap, pid, settings, own) if seated else spectators_context(snap, settings)
+    """The room as this player's role sees it (shared), and what is theirs alone."""
+    is_player = pid in snap.players
+    context = room_context(snap, settings, is_player, pid == snap.room.get("host"))
     # "Get ready" and GO reaching a player bound their buzz (game/timers.py, Receipts).
-    receipt = (context.code, context.round_id, context.phase) if context.phase in ("ready", "go") and context.is_player else None
-    part = Part("view", "room", context, shared=not seated)
-    return View("room", [part], channels, _deadline(snap), snap.presence_changes_in_ms, receipt)
+    receipt = (context.code, context.round_id, context.phase) if context.phase in ("ready", "go") and is_player else None
+    you = Part("room-you", "room_you", _room_you(snap, own, pid, context)) if is_player else Part(
+        "room-you", "room_you", NOBODY, shared=True)
+    parts = [you, Part("room-shared", "room_shared", context, shared=True)]
+    return View("room", parts, channels, _deadline(snap), snap.presence_changes_in_ms, receipt)
 
 
 def screen_view(snap: RoomSnapshot, settings: Settings, channels: frozenset[str]) -> View:
     """The room on a big screen: what spectators see, laid out for a TV, shared by every screen."""
-    part = Part("view", "screen", spectators_context(snap, settings), shared=True)
+    part = Part("view", "screen", room_context(snap, settings, False, False), shared=True)
     return View("screen", [part], channels, _deadline(snap), snap.presence_changes_in_ms)
 
 
@@ -209,20 +233,15 @@ def _deadline(snap: RoomSnapshot) -> Deadline | None:
     return Deadline(room["code"], room.get("round_id", ""), room["phase"], int(room["due_at"]) - snap.taken_ms)
 
 
-@functools.lru_cache(maxsize=16)
-def spectators_context(snap: RoomSnapshot, settings: Settings) -> RoomContext:
-    """What everyone watching sees: built once per snapshot, however many watch."""
-    return room_context(snap, None, settings, None)
-
-
-def room_context(snap: RoomSnapshot, pid: str | None, settings: Settings, own: PlayerState | None) -> RoomContext:
-    """The room as `pid` sees it (None: anyone without a seat)."""
+@functools.lru_cache(maxsize=128)
+def room_context(snap: RoomSnapshot, settings: Settings, is_player: bool, is_host: bool) -> RoomContext:
+    """The room as one role sees it: built once per snapshot and role, however
+    many share it (call it with positional arguments: they are its cache key)."""
     room, phase = snap.room, snap.room["phase"]
     host = room.get("host", "")
     showing_results = phase in ("results", "final")
-    seated = [_member(snap, member, pid, host, showing_results) for member in snap.players]
+    seated = [_member(snap, member, None, host, showing_results) for member in snap.players]
     players = sorted(seated, key=lambda m: -m.score)  # stable: ties stay in join order
-    me = next((m for m in seated if m.you), None)
     results = _results(snap, seated) if showing_results and room.get("round_id") else []
     return RoomContext(
         code=room["code"],
@@ -237,17 +256,27 @@ def room_context(snap: RoomSnapshot, pid: str | None, settings: Settings, own: P
         players=players,
         results=results,
         winners=[r.member for r in results if r.member.rank == 1],
-        final=_final(snap, pid) if phase == "final" else [],
+        final=_final(snap) if phase == "final" else [],
         spectators=[Member(pid=s, name=snap.names.get(s) or "?") for s in snap.spectators],
         spectator_count=snap.spectator_count,
-        me=me,
-        my_best=int(own.record["best"]) if own and own.record.get("best") else None,
-        is_player=me is not None,
-        is_host=pid is not None and host == pid,
+        is_player=is_player,
+        is_host=is_host,
+        seated=is_player or is_host,
         host_name=snap.names.get(host) or "",
         max_players=int(room["max"]),
         min_players=settings.room_min_players,
         max_rounds=settings.max_rounds,
+    )
+
+
+def _room_you(snap: RoomSnapshot, own: PlayerState, pid: str, room: RoomContext) -> RoomYouContext:
+    """A player's own part: their seat, and what their controller shows."""
+    me = _member(snap, pid, pid, snap.room.get("host", ""), room.phase in ("results", "final"))
+    best = own.record.get("best")
+    return RoomYouContext(
+        code=room.code, seat=me.seat, controller=room.in_match, round_no=room.round_no, rounds=room.rounds,
+        buzzer_phase=room.buzzer_phase, round_id=room.round_id, score=me.score, result=me.result,
+        best=int(best) if best else None,
     )
 
 
@@ -265,7 +294,7 @@ def _results(snap: RoomSnapshot, seated: list[Member]) -> list[RoundResult]:
     ]
 
 
-def _final(snap: RoomSnapshot, viewer: str | None) -> list[FinalRow]:
+def _final(snap: RoomSnapshot) -> list[FinalRow]:
     """The match's record: everyone named when it started (stats), by score."""
     stats = snap.stats
     played = [key[5:] for key in stats if key.startswith("name:")]
@@ -276,7 +305,7 @@ def _final(snap: RoomSnapshot, viewer: str | None) -> list[FinalRow]:
             rank=0, name=stats[f"name:{pid}"], score=int(snap.scores.get(pid, 0)),
             best=int(stats[f"best:{pid}"]) if f"best:{pid}" in stats else None,
             average=round(int(stats.get(f"sum:{pid}", 0)) / n) if n else None,
-            false_starts=int(stats.get(f"early:{pid}", 0)), left=pid not in snap.seats, you=pid == viewer,
+            false_starts=int(stats.get(f"early:{pid}", 0)), left=pid not in snap.seats, seat=snap.seats.get(pid, 0),
         ))
     rows.sort(key=lambda r: (-r.score, r.best is None, r.best or 0))
     for row, rank in zip(rows, _ranks([r.score for r in rows])):
@@ -292,7 +321,6 @@ def _member(snap: RoomSnapshot, pid: str, viewer: str | None, host: str, showing
         pid=pid,
         name=snap.names.get(pid) or "?",
         seat=snap.seats.get(pid, 0),
-        you=pid == viewer,
         host=pid == host,
         presence=snap.presence.get(pid, "gone"),
         score=int(snap.scores.get(pid, 0)),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html as htmllib
+import json
 import os
 import re
 import shutil
@@ -144,10 +145,39 @@ def start_redis(port: int, workdir: Path, *extra: str) -> subprocess.Popen[str]:
     return proc
 
 
+OWN = re.compile(r'data-signals=\'\{"_seat": (\d+), "_result": ("[^"]*")\}\'')  # a room's own part (room_you.html)
+MARK = 'data-class:you="$_seat == '  # the mark of a seat's row, in a part a role shares
+YOU_TAG = '<span class="tag you-tag">you</span>'
+OWN_RESULT = re.compile(r'(data-text="\$_seat == \d+ \? \$_result : \'[^\']*\'">)[^<]*')
+
+
 def view_text(html: str) -> str:
     """The visible text of a fragment, whitespace collapsed."""
-    text = re.sub(r"<[^>]+>", " ", html)
+    text = re.sub(r"<[^>]+>", " ", _as_seen(html))
     return " ".join(htmllib.unescape(text).split())
+
+
+def _as_seen(html: str) -> str:
+    """A room as its viewer sees it: every seat's row has a "you" tag, which
+    only the viewer's own seat shows (static/style.css), and that row shows
+    their own result (the signals _seat and _result)."""
+    own = OWN.search(html)
+    mine, result = (f'{own.group(1)}"', json.loads(own.group(2))) if own else ("none", "")
+    head, *rows = html.split(MARK)  # each piece runs from one seat's mark to the next
+    return head + "".join(
+        MARK + (OWN_RESULT.sub(lambda m: m.group(1) + htmllib.escape(result), row, 1) if row.startswith(mine)
+                else row.replace(YOU_TAG, "", 1))
+        for row in rows
+    )
+
+
+def marked_you(html: str) -> list[str]:
+    """The names on the rows a room marks "you" for its viewer (their own seat's)."""
+    own = OWN.search(html)
+    if own is None:
+        return []
+    row = rf'{re.escape(MARK)}{own.group(1)}"[^>]*>.*?class="(?:name|who)">(?:<span class="crown"[^>]*>★</span> )?([^<]*)<'
+    return [htmllib.unescape(name) for name in re.findall(row, html, re.S)]
 
 
 def sse_events(body: str) -> list[tuple[str, str]]:

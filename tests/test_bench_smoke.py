@@ -56,6 +56,8 @@ def test_rooms_were_measured(smoke: tuple[subprocess.CompletedProcess[str], Path
             assert r["fanout"]["count"] > 0 and r["go"]["count"] > 0, f"{r['scenario']} on {r['target']}"
             # Every target answers every command the tabs send (the ceiling once had no round-trip probe).
             assert r["errors_total"] == 0, f"{r['scenario']} on {r['target']}: {r['errors']}"
+            # Every command's effect was seen by every tab it should reach (the harness reads the markup).
+            assert r["gaps"] == 0, f"{r['scenario']} on {r['target']}: {r['gaps']} changes never seen"
 
 
 def test_report_files_exist(smoke: tuple[subprocess.CompletedProcess[str], Path]) -> None:
@@ -120,3 +122,13 @@ def test_the_arena_runs_the_game_on_a_redis_cluster_and_counts_each_primarys_com
     assert result["redis_per_s"] > 0
     assert sum(per_primary.values()) == pytest.approx(result["redis_per_s"], rel=0.01)
     assert "redis commands per second on each primary (game)" in (tmp_path / "report.txt").read_text()
+
+
+
+def test_a_patch_of_several_elements_replaces_each_by_its_id() -> None:
+    from bench.client import morph  # after the check above that the bench's packages are there
+
+    page = '<main id="view"><div id="a">old a</div> <div id="b"><p>old b</p></div></main>'
+    patched = morph(page, '<div id="b"><p>new b</p></div> <div id="a">new a</div> <!-- padding -->')
+    assert patched == '<main id="view"><div id="a">new a</div> <div id="b"><p>new b</p></div></main>'
+    assert morph(page, '<main id="other">a new screen</main>') == '<main id="other">a new screen</main>'

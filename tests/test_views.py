@@ -4,20 +4,22 @@ from game.config import load_settings
 from game.snapshots import PlayerState, RoomSnapshot
 from game.views import room_view
 from game.web.screens import Sent, updates
+from tests.support import marked_you, sse_events, view_text
 
-PLAYERS = ["a" * 22, "b" * 22]
+PLAYERS = ["a" * 22, "b" * 22, "e" * 22]
 SPECTATORS = ["c" * 22, "d" * 22]
 BASE = "http://127.0.0.1:8000/"
 SETTINGS = load_settings(redis_url=None, secret_key="k")
 OWN = PlayerState({"name": "Someone"}, queued=False)
 
 
-def snapshot(phase: str = "lobby", host: str | None = PLAYERS[0]) -> RoomSnapshot:
-    names = dict(zip(PLAYERS + SPECTATORS, ["Ann", "Bob", "Cat", "Dan"]))
+def snapshot(phase: str = "lobby", host: str | None = PLAYERS[0], spectator_count: int = 2) -> RoomSnapshot:
+    names = dict(zip(PLAYERS + SPECTATORS, ["Ann", "Bob", "Eve", "Cat", "Dan"]))
     room = {"code": "ABCDE", "phase": phase, "max": "8", "public": "1", "rounds": "5"}
     return RoomSnapshot(
         room=room if host is None else {**room, "host": host}, players=PLAYERS,
-        seats={pid: seat for seat, pid in enumerate(PLAYERS, start=1)}, spectators=SPECTATORS, spectator_count=2,
+        seats={pid: seat for seat, pid in enumerate(PLAYERS, start=1)}, spectators=SPECTATORS,
+        spectator_count=spectator_count,
         scores={}, presses={}, stats={}, names=names, presence={pid: "online" for pid in PLAYERS},
         presence_changes_in_ms=None, taken_ms=0,
     )
@@ -31,17 +33,40 @@ def event(snap: RoomSnapshot, pid: str, settings=SETTINGS) -> str:
 def test_spectators_share_one_event_without_the_hosts_controls():
     for snap in (snapshot(), snapshot(host=None)):
         cat, dan = (event(snap, pid) for pid in SPECTATORS)
-        assert cat is dan  # rendered once for everyone watching
+        assert cat == dan
         assert "Join as a player" in cat and "Kick" not in cat and 'id="start"' not in cat
-        assert 'class="you"' not in cat
+        assert marked_you(cat) == [] and " you " not in view_text(cat)
 
 
 def test_each_player_sees_themselves_and_only_the_host_can_kick():
     snap = snapshot()
-    ann, bob = (event(snap, pid) for pid in PLAYERS)
-    assert 'class="you"' in ann and 'class="you"' in bob and ann != bob
+    ann, bob, eve = (sse_events(event(snap, pid))[0][1] for pid in PLAYERS)
+    assert (marked_you(ann), marked_you(bob), marked_you(eve)) == (["Ann"], ["Bob"], ["Eve"])
+    assert "Ann you host" in view_text(ann) and "Bob you" in view_text(bob) and "Bob you" not in view_text(ann)
     assert "Kick" in ann and 'id="start"' in ann
     assert "Kick" not in bob and 'id="start"' not in bob
+
+
+def test_players_share_one_render_of_the_room_and_each_has_their_own_controller():
+    """A change to the room is one event object for all players (and another
+    for everyone watching); a round's start also brings each their own part
+    with their buzzer, in the same event."""
+    sent = {pid: Sent() for pid in PLAYERS + SPECTATORS}
+
+    def events(snap: RoomSnapshot) -> list[str]:
+        return [e for pid in PLAYERS + SPECTATORS
+                for e in updates(room_view(snap, OWN, pid, SETTINGS, frozenset()), BASE, sent[pid])]
+
+    events(snapshot())
+    ann, bob, eve, cat, dan = events(snapshot(spectator_count=3))  # someone else came to watch
+    assert bob is eve and cat is dan and bob != cat and ann != bob
+    assert "Watching (3)" in view_text(sse_events(bob)[0][1])
+    ann, bob, eve, cat, dan = events(snapshot("ready", spectator_count=3))  # a round starts
+    for own in (bob, eve):  # their own part and the room, in one event
+        assert own.count('id="room-you"') == 1 and own.count('id="room-shared"') == 1
+        assert own.count("<reflex-buzzer") == 1
+    assert bob.split('id="room-shared"')[1] == eve.split('id="room-shared"')[1]  # one render of the room
+    assert bob != eve and cat is dan and "<reflex-buzzer" not in cat
 
 
 def test_no_page_holds_a_player_id():
@@ -58,7 +83,16 @@ def test_an_unchanged_view_sends_nothing():
 
 
 def test_the_rounds_and_players_offered_come_from_the_settings():
-    few = load_settings(redis_url=None, secret_key="k", max_rounds=3, room_min_players=3)
+    few = load_settings(redis_url=None, secret_key="k", max_rounds=3, room_min_players=4)
     host_sees = event(snapshot(), PLAYERS[0], few)
     assert host_sees.count("<option") == 3
-    assert "disabled" in host_sees.split('id="start"')[1].split(">")[0]  # two players, three needed
+    assert "disabled" in host_sees.split('id="start"')[1].split(">")[0]  # three players, four needed
+
+
+def test_before_the_results_only_a_players_own_row_shows_their_time():
+    snap = snapshot("go")
+    snap.presses[f"p:{PLAYERS[1]}"] = "213"
+    bob, eve, cat = (view_text(sse_events(event(snap, pid))[0][1]) for pid in (PLAYERS[1], PLAYERS[2], SPECTATORS[0]))
+    assert "Bob you 0 213 ms" in bob
+    assert "Bob 0 pressed" in eve and "213" not in eve
+    assert "Bob 0 pressed" in cat and "213" not in cat

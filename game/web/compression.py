@@ -36,15 +36,20 @@ def _accepts_gzip(header: str) -> bool:
 
 
 async def _gzipped(events: AsyncIterator[str]) -> AsyncIterator[bytes]:
-    history = ""
+    # The next event's context: the last event, then the SSE comments sent
+    # since (heartbeats). An event replaces it, so the streams sent the same
+    # view (spectators) share the next compression. The event is kept by
+    # reference (a shared one costs a stream nothing), joined to the comments
+    # only to compress.
+    last, since = "", ""
     async with aclosing(events):
         async for event in events:
-            packed = _deflate_after(history, event)
-            yield packed if history else GZIP_HEADER + packed
-            # The next event's context: an event replaces it, so the streams
-            # sent the same view (spectators) share the next compression; an
-            # SSE comment (a heartbeat) extends it.
-            history = (history + event)[-(1 << WINDOW_BITS):] if event.startswith(":") else event
+            packed = _deflate_after((last + since)[-(1 << WINDOW_BITS):] if since else last, event)
+            yield packed if last or since else GZIP_HEADER + packed
+            if event.startswith(":"):
+                since = (since + event)[-(1 << WINDOW_BITS):]
+            else:
+                last, since = event, ""
 
 
 @functools.lru_cache(maxsize=256)

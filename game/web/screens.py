@@ -7,9 +7,9 @@ render) and render asynchronously; a screen needs neither: everything it
 shows is in the view's context.
 
 A view is made of parts (game/views.py). A stream that shows a new screen
-sends it whole; after that, only the parts that changed, each as one
-`datastar-patch-elements` event that Datastar morphs in by the part's id. A
-shared part (the lobby's board, a room as spectators see it) is rendered and
+sends it whole; after that, only the parts that changed, in one
+`datastar-patch-elements` event that Datastar morphs in by each part's id. A
+shared part (the lobby's board, a room as one role sees it) is rendered and
 framed once per snapshot for every tab: this module holds the only render caches
 (that one, and each stream's own parts as last rendered, in `Sent`).
 The HTML goes on one line: datastar-py frames each line as a `data:` line of
@@ -74,20 +74,21 @@ class Sent:
 
 
 def updates(view: View, base_url: str, sent: Sent) -> list[str]:
-    """The events that bring a tab showing `sent` to `view` (none if nothing changed)."""
+    """The event that brings a tab showing `sent` to `view`, in a list (empty if nothing changed)."""
     htmls = {part.id: _html(part, base_url, sent) for part in view.parts}
     if view.screen != sent.screen:
         sent.screen, sent.parts = view.screen, {}
         if len(view.parts) > 1:  # a new screen of several parts goes whole
             sent.parts = htmls
             return [_event(_whole(view, list(htmls.values())))]
-    events = []
-    for part in view.parts:
-        html = htmls[part.id]
-        if sent.parts.get(part.id) != html:
-            sent.parts[part.id] = html
-            events.append(_shared_event(part.template, part.context, base_url) if part.shared else _event(html))
-    return events
+    changed = [part for part in view.parts if sent.parts.get(part.id) != htmls[part.id]]
+    sent.parts.update((part.id, htmls[part.id]) for part in changed)
+    if len(changed) == 1 and changed[0].shared:
+        return [_shared_event(changed[0].template, changed[0].context, base_url)]
+    # Parts that changed together go as one event (Datastar patches each
+    # element by its id), which the next event's compression can refer back
+    # to whole (game/web/compression.py).
+    return [_event(" ".join(htmls[part.id] for part in changed))] if changed else []
 
 
 def _whole(view: View, htmls: list[str]) -> str:
@@ -136,12 +137,16 @@ def _field_names(kind: type) -> tuple[str, ...]:
 
 
 # Keyed by the context object itself (hashed by identity): one render per
-# shared part and base URL, however many tabs show it.
-@functools.lru_cache(maxsize=64)
+# shared part and base URL, however many tabs show it. Each room has a shared
+# part per role (game/views.py): room enough for many rooms changing at once.
+SHARED_RENDERS = 128
+
+
+@functools.lru_cache(maxsize=SHARED_RENDERS)
 def _shared_html(template: str, context: Context, base_url: str) -> str:
     return _render(template, context, base_url)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=SHARED_RENDERS)
 def _shared_event(template: str, context: Context, base_url: str) -> str:
     return _event(_shared_html(template, context, base_url))

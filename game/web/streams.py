@@ -164,6 +164,7 @@ async def _follow(
             svc.timers.ensure(view.deadline)
         for event in updates(view, base_url, sent):  # only what changed
             yield event
+            next_beat = time.monotonic() + heartbeat  # a stream that sends needs no heartbeat
         shown(view)
         look_again = None if view.wake_in_ms is None else time.monotonic() + view.wake_in_ms / 1000 + 0.05
         while link.alive:

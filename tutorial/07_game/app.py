@@ -44,7 +44,8 @@ PROCESS = f"process {os.getpid()}"  # which app process this is
 TOUR = {
     "tour-press": ("components/reflex-buzzer.js", "the component measures the press and dispatches `buzz`",
                    r"^\s*_press\(at\) \{", r"^  \}$"),
-    "tour-listener": ("templates/screens/room.html", "the room's screen posts it to the buzz command",
+    "tour-listener": ("templates/screens/room_you.html",
+                      "the player's own part of the room posts it to the buzz command",
                       r"<reflex-buzzer id=\"buzzer\"", r"data-on:buzz="),
     "tour-command": ("game/web/commands.py", "the command checks the body and runs one script",
                      r'^@bp\.post\("/rooms/<code>/buzz"\)', r"^    return done\(\)"),
