@@ -22,7 +22,7 @@ from quart import Quart
 import tutorial
 from game.config import ROOT, Settings, load_settings
 from game.services import running
-from game.web import commands, errors, gate, health, limits, pages, security, streams, transport
+from game.web import asgi_stream, commands, errors, gate, health, limits, pages, security, streams, transport
 from game.web.identity import SessionCookie, check_command_request
 
 REQUIRED_ASSETS = {
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             del app.extensions["game"]
 
     tutorial.mount(app, settings)  # /tutorial/<n>: each chapter its own app, under the game's protections
+    app.asgi_app = asgi_stream.serve_streams(app.asgi_app, app)  # type: ignore[method-assign]
     app.asgi_app = transport.guard_streams(app.asgi_app, settings.send_timeout_s)  # type: ignore[method-assign]
     app.asgi_app = health.trust_proxy(app.asgi_app, settings.trust_proxy)  # type: ignore[method-assign]
     app.asgi_app = gate.door(app.asgi_app, settings.secret_key)  # type: ignore[method-assign]

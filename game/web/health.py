@@ -42,9 +42,12 @@ async def readyz() -> Response:
 async def name_the_replica(response: Response) -> Response:
     # Which process answered, when SERVED_BY names it: behind the proxy, the
     # topology test tells its two app processes apart by this header.
-    if name := services().settings.served_by:
-        response.headers["X-Served-By"] = name
+    response.headers.update(replica(services().settings.served_by))
     return response
+
+
+def replica(served_by: str) -> dict[str, str]:
+    return {"X-Served-By": served_by} if served_by else {}
 
 
 def trust_proxy(app: ASGIApp, trusted: bool) -> ASGIApp:

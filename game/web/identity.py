@@ -7,6 +7,8 @@ bodies names a player. POSTs must come from this origin and from Datastar.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from quart import Quart, abort, request, session
@@ -29,7 +31,12 @@ class SessionCookie(SecureCookieSessionInterface):
 
 def player_id() -> str | None:
     """This browser's player id, if it has one."""
-    pid = session.get("pid")
+    return player_in(session)
+
+
+def player_in(cookie: Mapping[str, Any]) -> str | None:
+    """The player id a session holds, if it is one."""
+    pid = cookie.get("pid")
     return pid if isinstance(pid, str) and len(pid) == 22 else None
 
 

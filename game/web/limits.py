@@ -26,9 +26,9 @@ from game.web.identity import mint_player, player_id
 Limit = tuple[str, tuple[int, int]]  # (counter name, (at most this many, per this many seconds))
 
 
-def client_network() -> str:
-    """The network this request came from (IPv4 address, or IPv6 /64)."""
-    raw = request.remote_addr or "unknown"
+def client_network(remote_addr: str | None) -> str:
+    """The network a request came from (IPv4 address, or IPv6 /64)."""
+    raw = remote_addr or "unknown"
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:
@@ -45,9 +45,13 @@ def address_tag() -> str:
     Made once per request (its limits, and the moves that record it, all ask)."""
     tag: str | None = g.get("address_tag")
     if tag is None:
-        key = services().settings.secret_key.encode()
-        tag = g.address_tag = hmac.new(key, client_network().encode(), hashlib.sha256).hexdigest()[:16]
+        tag = g.address_tag = tag_of(services().settings.secret_key, request.remote_addr)
     return tag
+
+
+def tag_of(secret_key: str, remote_addr: str | None) -> str:
+    """The keyed hash of the network `remote_addr` is in."""
+    return hmac.new(secret_key.encode(), client_network(remote_addr).encode(), hashlib.sha256).hexdigest()[:16]
 
 
 async def check(*limits: Limit, message: str) -> None:

@@ -37,6 +37,11 @@ HEADERS = {
 }
 
 
+def always(scheme: str) -> dict[str, str]:
+    """The headers of every response, HTML or not: HSTS too, over HTTPS."""
+    return {**HEADERS, "Strict-Transport-Security": "max-age=31536000"} if scheme == "https" else HEADERS
+
+
 def register(app: Quart) -> None:
     @app.context_processor
     async def nonce() -> dict[str, str]:  # async: Quart runs a sync one in a thread
@@ -46,9 +51,7 @@ def register(app: Quart) -> None:
 
     @app.after_request
     async def secure_headers(response: Response) -> Response:
-        response.headers.update(HEADERS)
+        response.headers.update(always(request.scheme))
         if response.mimetype == "text/html":
             response.headers["Content-Security-Policy"] = csp(g.get("csp_nonce") or secrets.token_urlsafe(16))
-        if request.scheme == "https":
-            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response

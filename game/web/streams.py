@@ -45,6 +45,7 @@ LIVE = SSE.patch_signals({"conn": "live"})
 
 @bp.get("/stream")
 async def stream() -> Response:
+    """What game/web/asgi_stream.py passes on: refusals, invitations, an evicted tab's retry."""
     pid = require_player()
     if request.headers.get("Last-Event-ID") == EVICTED:
         # This tab's stream was closed for a newer tab: 204 stops Datastar's retries.
@@ -52,7 +53,7 @@ async def stream() -> Response:
     invite = room_code(request.args.get("invite", ""))
     if invite:
         await limits.check_room_link()  # the invitation shows whether the room exists
-    return _respond(_player_events(services(), client(), pid, limits.address_tag(), invite, request.host_url))
+    return _respond(player_events(services(), client(), pid, limits.address_tag(), invite, request.host_url))
 
 
 @bp.get("/r/<code>/screen/stream")
@@ -83,7 +84,7 @@ async def _in_app(app: Quart, events: AsyncIterator[str]) -> AsyncIterator[str]:
             yield event
 
 
-async def _player_events(
+async def player_events(
     svc: Services, link: Client, pid: str, addr: str, invite: str | None, base_url: str
 ) -> AsyncIterator[str]:
     stream_id = secrets.token_urlsafe(9)
