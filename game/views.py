@@ -167,6 +167,10 @@ class Part:
     template: str  # templates/screens/<template>.html
     context: Context
     shared: bool = False
+    # Sent again with every change of its view, changed or not: a part that
+    # changes often is then always in the text the next event's compression
+    # refers back to (game/web/compression.py), so a change costs a few bytes.
+    resent: bool = False
 
 
 @dataclass(slots=True)
@@ -209,7 +213,7 @@ def room_view(snap: RoomSnapshot, own: PlayerState, pid: str, settings: Settings
     context = room_context(snap, settings, is_player, pid == snap.room.get("host"))
     # "Get ready" and GO reaching a player bound their buzz (game/timers.py, Receipts).
     receipt = (context.code, context.round_id, context.phase) if context.phase in ("ready", "go") and is_player else None
-    you = Part("room-you", "room_you", _room_you(snap, own, pid, context)) if is_player else Part(
+    you = Part("room-you", "room_you", _room_you(snap, own, pid, context), resent=True) if is_player else Part(
         "room-you", "room_you", NOBODY, shared=True)
     parts = [you, Part("room-shared", "room_shared", context, shared=True)]
     return View("room", parts, channels, _deadline(snap), snap.presence_changes_in_ms, receipt)

@@ -48,25 +48,29 @@ def test_each_player_sees_themselves_and_only_the_host_can_kick():
 
 
 def test_players_share_one_render_of_the_room_and_each_has_their_own_controller():
-    """A change to the room is one event object for all players (and another
-    for everyone watching); a round's start also brings each their own part
-    with their buzzer, in the same event."""
+    """A change to the room is one render for all players, and one event
+    object for everyone watching. Each player's event carries their own part
+    too, changed or not: the next change to it is then compressed against it
+    (game/web/compression.py). A round's start brings each their buzzer."""
     sent = {pid: Sent() for pid in PLAYERS + SPECTATORS}
 
     def events(snap: RoomSnapshot) -> list[str]:
         return [e for pid in PLAYERS + SPECTATORS
                 for e in updates(room_view(snap, OWN, pid, SETTINGS, frozenset()), BASE, sent[pid])]
 
+    def room(event: str) -> str:
+        return event.split('id="room-shared"')[1]
+
     events(snapshot())
-    ann, bob, eve, cat, dan = events(snapshot(spectator_count=3))  # someone else came to watch
-    assert bob is eve and cat is dan and bob != cat and ann != bob
-    assert "Watching (3)" in view_text(sse_events(bob)[0][1])
-    ann, bob, eve, cat, dan = events(snapshot("ready", spectator_count=3))  # a round starts
-    for own in (bob, eve):  # their own part and the room, in one event
-        assert own.count('id="room-you"') == 1 and own.count('id="room-shared"') == 1
-        assert own.count("<reflex-buzzer") == 1
-    assert bob.split('id="room-shared"')[1] == eve.split('id="room-shared"')[1]  # one render of the room
-    assert bob != eve and cat is dan and "<reflex-buzzer" not in cat
+    for round_starts in (False, True):
+        snap = snapshot("ready" if round_starts else "lobby", spectator_count=3)  # someone else came to watch
+        ann, bob, eve, cat, dan = events(snap)
+        assert "Watching (3)" in view_text(sse_events(cat)[0][1])
+        assert cat is dan and 'id="room-you"' not in cat and "<reflex-buzzer" not in cat
+        for own in (ann, bob, eve):  # their own part and the room, in one event
+            assert own.count('id="room-you"') == 1 and own.count('id="room-shared"') == 1
+            assert own.count("<reflex-buzzer") == round_starts
+        assert room(bob) == room(eve) and bob != eve and room(ann) != room(bob)  # the host's role has its own
 
 
 def test_no_page_holds_a_player_id():

@@ -81,14 +81,17 @@ def updates(view: View, base_url: str, sent: Sent) -> list[str]:
         if len(view.parts) > 1:  # a new screen of several parts goes whole
             sent.parts = htmls
             return [_event(_whole(view, list(htmls.values())))]
-    changed = [part for part in view.parts if sent.parts.get(part.id) != htmls[part.id]]
-    sent.parts.update((part.id, htmls[part.id]) for part in changed)
-    if len(changed) == 1 and changed[0].shared:
-        return [_shared_event(changed[0].template, changed[0].context, base_url)]
+    changed = {part.id for part in view.parts if sent.parts.get(part.id) != htmls[part.id]}
+    if not changed:
+        return []
+    going = [part for part in view.parts if part.id in changed or part.resent]
+    sent.parts.update((part.id, htmls[part.id]) for part in going)
+    if len(going) == 1 and going[0].shared:
+        return [_shared_event(going[0].template, going[0].context, base_url)]
     # Parts that changed together go as one event (Datastar patches each
     # element by its id), which the next event's compression can refer back
     # to whole (game/web/compression.py).
-    return [_event(" ".join(htmls[part.id] for part in changed))] if changed else []
+    return [_event(" ".join(htmls[part.id] for part in going))]
 
 
 def _whole(view: View, htmls: list[str]) -> str:
