@@ -21,12 +21,15 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from game.rules import CODE_ALPHABET, CODE_LENGTH, IN_MATCH
 
 HEARTBEAT = b": heartbeat\n\n"
 PATH_ROOM = re.compile(r"^/rooms/([A-Z0-9]{5})/(join|settings|start|seen|buzz|leave)$")
 MAX_HEADERS = 64
+REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict"}
+STREAM_HEADERS = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]
 
 
 def _ms_env(name: str, default: int) -> float:
@@ -39,12 +42,18 @@ RESULTS_PAUSE = _ms_env("RESULTS_PAUSE_MS", 4000)
 HEARTBEAT_S = float(os.environ.get("HEARTBEAT_S", "15"))
 
 
+class Writer(Protocol):
+    """Where a stream's bytes go: an asyncio StreamWriter here, a pipe to an ASGI send on Hypercorn."""
+
+    def write(self, data: bytes) -> None: ...
+
+
 @dataclass
 class Tab:
     name: str = ""
     room: str = ""
     role: str = ""
-    streams: set[asyncio.StreamWriter] = field(default_factory=set)
+    streams: set[Writer] = field(default_factory=set)
 
 
 @dataclass
@@ -203,43 +212,46 @@ class Ceiling:
                 if target == "/stream":
                     await self._stream(headers, reader, writer)
                     return
-                writer.write(self._answer(method, target, headers, body))
+                writer.write(_raw(*self.answer(method, target, headers, body)))
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError):
             pass
         finally:
             writer.close()
 
-    def _answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> bytes:
+    def answer(self, method: str, target: str, headers: dict[str, str],
+               body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Any request but a stream: its status, headers and body."""
         pid = _cookie(headers.get("cookie", ""))
         if method == "GET" and target == "/":
-            extra = ""
+            extra = []
             if pid not in self.tabs:
                 pid = secrets.token_urlsafe(16)
                 self.tabs[pid] = Tab()
-                extra = f"Set-Cookie: sid={pid}; Path=/; HttpOnly; SameSite=Lax\r\n"
-            page = b"<!doctype html><title>ceiling</title>"
-            return (f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n{extra}Content-Length: {len(page)}\r\n\r\n"
-                    .encode() + page)
+                extra = [("Set-Cookie", f"sid={pid}; Path=/; HttpOnly; SameSite=Lax")]
+            return 200, [("Content-Type", "text/html"), *extra], b"<!doctype html><title>ceiling</title>"
         if method == "GET" and target.startswith("/_stamp/"):
             room = self.rooms.get(target.rsplit("/", 1)[1])
-            data = json.dumps({"go_started": room.go_started, "round": room.round} if room else {}).encode()
-            return f"HTTP/1.1 200 OK\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data
+            return 200, [], json.dumps({"go_started": room.go_started, "round": room.round} if room else {}).encode()
         if method != "POST" or pid not in self.tabs:
-            return b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+            return 400, [], b""
         accepted = time.time()  # before the change goes out to the streams
         status = self.command(self.tabs[pid], pid, target, json.loads(body or b"{}"))
-        reason = {204: "No Content", 404: "Not Found", 409: "Conflict"}[status]
-        stamp = f'Server-Timing: accepted;desc="{accepted:.6f}"\r\n' if status == 204 else ""  # as the game's
-        return f"HTTP/1.1 {status} {reason}\r\n{stamp}Content-Length: 0\r\n\r\n".encode()
+        stamp = [("Server-Timing", f'accepted;desc="{accepted:.6f}"')] if status == 204 else []  # as the game's
+        return status, stamp, b""
+
+    def stream_of(self, headers: dict[str, str]) -> tuple[Tab, bytes] | None:
+        """The tab a stream request is for, and the first event it gets (None: no such tab)."""
+        tab = self.tabs.get(_cookie(headers.get("cookie", "")))
+        return None if tab is None else (tab, self._view_for(tab))
 
     async def _stream(self, headers: dict[str, str], reader: asyncio.StreamReader,
                       writer: asyncio.StreamWriter) -> None:
-        tab = self.tabs.get(_cookie(headers.get("cookie", "")))
-        if tab is None:
-            writer.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
+        found = self.stream_of(headers)
+        if found is None:
+            writer.write(_raw(401, [], b""))
             return
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-                     b"Connection: close\r\n\r\n" + self._view_for(tab))
+        tab, first = found
+        writer.write(_raw(200, [*STREAM_HEADERS, ("Connection", "close")], first, sized=False))
         tab.streams.add(writer)
         try:
             await reader.read()  # until the client closes
@@ -252,6 +264,14 @@ class Ceiling:
             for tab in self.tabs.values():
                 for writer in tab.streams:
                     writer.write(HEARTBEAT)
+
+
+def _raw(status: int, headers: list[tuple[str, str]], body: bytes, sized: bool = True) -> bytes:
+    """A response in HTTP/1.1; unsized, the start of a stream: its body goes on until the connection closes."""
+    lines = [f"HTTP/1.1 {status} {REASONS[status]}", *(f"{name}: {value}" for name, value in headers)]
+    if sized:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 def _cookie(raw: str) -> str:

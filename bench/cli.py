@@ -2,8 +2,9 @@
 
 For each scenario, in one invocation and with the same client code, the
 bench runs the game (Hypercorn), then the peer (Starlette + sse-starlette +
-uvicorn, bench/peer.py) and the ceiling (bare asyncio fan-out,
-bench/ceiling.py), each on a fresh process and a flushed Redis, and writes
+uvicorn, bench/peer.py), the ceiling (bare asyncio fan-out, bench/ceiling.py)
+and the ceiling's game on Hypercorn (a bare ASGI app, bench/hypercorn_ceiling.py),
+each on a fresh process and a flushed Redis, and writes
 report.json, report.txt and latency.png to --out. With --repeat N each
 target runs N times, interleaved, and the report gives each figure's median
 and its range.
@@ -61,8 +62,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                    help="arena, burst, idle, hostile or all (default: all)")
-    p.add_argument("--targets", help="comma-separated: game, peer, ceiling (default all three; game alone with "
-                                     "--redis-cluster)")
+    p.add_argument("--targets", help="comma-separated: game, peer, ceiling, hypercorn (the ceiling's game on "
+                                     "Hypercorn; default all four; game alone with --redis-cluster)")
     p.add_argument("--workers", type=int,
                    help="server worker processes (game and peer; default 1, or 2 with --redis-cluster)")
     p.add_argument("--size", action="append", default=[], metavar="SCENARIO=SIZE",
@@ -84,6 +85,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--game-url", help="use this running game (needs --redis-url; no CPU/RSS figures)")
     p.add_argument("--peer-url", help="use this running peer (needs --redis-url)")
     p.add_argument("--ceiling-url", help="use this running ceiling")
+    p.add_argument("--hypercorn-url", help="use this running ceiling on Hypercorn")
     p.add_argument("--redis-cluster", action="store_true",
                    help="run the game on a local Redis Cluster (3 primaries, 3 replicas) with two worker processes; "
                         "the game only: the peer and the ceiling have no cluster mode")
@@ -97,7 +99,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
             p.error("--redis-cluster runs the game only: the peer and the ceiling have no cluster mode")
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
-    args.targets = args.targets or ("game" if args.redis_cluster else "game,peer,ceiling")
+    args.targets = args.targets or ("game" if args.redis_cluster else "game,peer,ceiling,hypercorn")
     args.workers = args.workers or (2 if args.redis_cluster else 1)
     return args
 
@@ -173,9 +175,12 @@ class Target:
             cmd, marker = procs.game_command(port, self.args.workers), "Running on"
         elif self.name == "peer":
             cmd, marker = procs.peer_command(port, self.args.workers) + ["--no-access-log"], "Uvicorn running on"
+        elif self.name == "hypercorn":
+            cmd, marker = procs.hypercorn_ceiling_command(port), "Running on"
         else:
             cmd, marker = procs.ceiling_command(port) + ["--payload", str(payload)], "ceiling listening"
-        with procs.start(self.name, cmd, self.env, url, marker) as server:
+        env = {**self.env, "BENCH_PAYLOAD": str(payload)}
+        with procs.start(self.name, cmd, env, url, marker) as server:
             try:
                 yield server
             finally:
@@ -209,7 +214,7 @@ def game_calls(before: dict[str, dict[str, int]], after: dict[str, dict[str, int
 
 async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Timings, payload: int,
                   samples: dict[tuple[str, str], dict[str, list[float]]]) -> dict[str, Any]:
-    uses_redis = target.name != "ceiling"
+    uses_redis = target.name in ("game", "peer")  # the ceilings keep their rooms in memory
     redis = await target.redis.connect() if uses_redis else None
     if redis is not None:
         await redis.flushall()  # on a cluster: every primary

@@ -132,6 +132,12 @@ def ceiling_command(port: int) -> list[str]:
     return [sys.executable, "-m", "bench.ceiling", "--port", str(port)]
 
 
+def hypercorn_ceiling_command(port: int) -> list[str]:
+    """The ceiling's game as a bare ASGI app, on Hypercorn as the game is served (one worker)."""
+    return [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+            "--graceful-timeout", "2", "bench.hypercorn_ceiling:app"]
+
+
 @dataclass
 class Usage:
     """CPU seconds and memory of a set of processes, sampled while a scenario runs."""

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-TARGETS = ("game", "peer", "ceiling")
+TARGETS = ("game", "peer", "ceiling", "hypercorn")
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -143,7 +143,7 @@ def table(results: list[dict[str, Any]]) -> str:
         out.extend(f"{label:{width}}" + "".join(f"{cell:>{column}}" for cell in cells) for label, cells in rows)
         if "game" in targets:
             game = middle[scenario]["game"]
-            for other in ("peer", "ceiling"):
+            for other in ("peer", "ceiling", "hypercorn"):
                 if other not in targets:
                     continue
                 base = middle[scenario][other]
@@ -192,7 +192,7 @@ def plot(samples: dict[tuple[str, str], dict[str, list[float]]], path: Path) -> 
     scenarios = [s for s in scenarios if any(v for k, d in samples.items() if k[0] == s for v in d.values())]
     panels = max(1, len(scenarios))
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5), squeeze=False)
-    colours = {"game": "tab:blue", "peer": "tab:red", "ceiling": "tab:green"}
+    colours = {"game": "tab:blue", "peer": "tab:red", "ceiling": "tab:green", "hypercorn": "tab:orange"}
     for ax, scenario in zip(axes[0], scenarios):
         for target in TARGETS:
             for kind, style in (("fanout", "-"), ("go", "--")):
