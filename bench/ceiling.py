@@ -118,7 +118,7 @@ class Ceiling:
     def _lobby_view(self, tab: Tab) -> bytes:
         return self._pad(f'<main id="view" class="screen lobby">\n<h1>Hi, {tab.name}</h1>\n</main>')
 
-    def _view_for(self, tab: Tab) -> bytes:
+    def view_for(self, tab: Tab) -> bytes:
         room = self.rooms.get(tab.room)
         if room:
             return self._room_view(room, tab.role == "player")
@@ -239,19 +239,17 @@ class Ceiling:
         stamp = [("Server-Timing", f'accepted;desc="{accepted:.6f}"')] if status == 204 else []  # as the game's
         return status, stamp, b""
 
-    def stream_of(self, headers: dict[str, str]) -> tuple[Tab, bytes] | None:
-        """The tab a stream request is for, and the first event it gets (None: no such tab)."""
-        tab = self.tabs.get(_cookie(headers.get("cookie", "")))
-        return None if tab is None else (tab, self._view_for(tab))
+    def tab_of(self, headers: dict[str, str]) -> Tab | None:
+        """The tab whose cookie a request carries."""
+        return self.tabs.get(_cookie(headers.get("cookie", "")))
 
     async def _stream(self, headers: dict[str, str], reader: asyncio.StreamReader,
                       writer: asyncio.StreamWriter) -> None:
-        found = self.stream_of(headers)
-        if found is None:
+        tab = self.tab_of(headers)
+        if tab is None:
             writer.write(_raw(401, [], b""))
             return
-        tab, first = found
-        writer.write(_raw(200, [*STREAM_HEADERS, ("Connection", "close")], first, sized=False))
+        writer.write(_raw(200, [*STREAM_HEADERS, ("Connection", "close")], self.view_for(tab), sized=False))
         tab.streams.add(writer)
         try:
             await reader.read()  # until the client closes

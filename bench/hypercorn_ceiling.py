@@ -44,13 +44,15 @@ class Pipe:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    async def read(self) -> bytes | None:
-        """What has come since the last read; None once the client is gone."""
+    async def wait(self) -> bool:
+        """True when there is something to send, False once the client is gone."""
         while not self.chunks and not self.closed:
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
-        if self.closed:
-            return None
+        return not self.closed
+
+    def take(self) -> bytes:
+        """What has come since the last take."""
         data = b"".join(self.chunks)
         self.chunks.clear()
         return data
@@ -79,20 +81,19 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 async def _stream(headers: dict[str, str], receive: Any, send: Any) -> None:
-    found = ceiling.stream_of(headers)
-    if found is None:
+    tab = ceiling.tab_of(headers)
+    if tab is None:
         await send({"type": "http.response.start", "status": 401, "headers": _headers([("Content-Length", "0")])})
         await send({"type": "http.response.body", "body": b""})
         return
-    tab, first = found
     await send({"type": "http.response.start", "status": 200, "headers": _headers(STREAM_HEADERS)})
     pipe = Pipe()
-    pipe.write(first)
+    pipe.write(ceiling.view_for(tab))
     tab.streams.add(pipe)
     listening = asyncio.create_task(_until_gone(receive, pipe))
     try:
-        while (data := await pipe.read()) is not None:
-            await send({"type": "http.response.body", "body": data, "more_body": True})
+        while await pipe.wait():  # no reference to what was sent is kept while it waits
+            await send({"type": "http.response.body", "body": pipe.take(), "more_body": True})
     finally:
         tab.streams.discard(pipe)
         listening.cancel()

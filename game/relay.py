@@ -46,7 +46,10 @@ class Mailbox:
     """A coalescing wake-up flag for one stream (named by its stream id)."""
 
     def __init__(self, stream_id: str = "", own_channel: str = "") -> None:
-        self._event = asyncio.Event()
+        # A flag and the future its stream waits on, not an asyncio.Event: an
+        # idle stream would keep the Event's empty deque of waiters (624 bytes).
+        self._woken = False
+        self._waiter: asyncio.Future[None] | None = None
         self.channels: frozenset[str] = frozenset()
         self.stream_id = stream_id
         self.own_channel = own_channel  # the player's own channel: see `own_changed`
@@ -61,19 +64,25 @@ class Mailbox:
         self.woken_at = time.monotonic() if since is None else since
         if channel is None or channel == self.own_channel:
             self.own_changed = True
-        self._event.set()
+        self._woken = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def wait(self, timeout: float) -> bool:
         """True when woken by a message, False when the timeout ran out first."""
         # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a
         # cancellation that lands as the event fires, and a stream whose client
         # left would then never end.
-        try:
-            async with asyncio.timeout(timeout):
-                await self._event.wait()
-        except TimeoutError:
-            return False
-        self._event.clear()
+        if not self._woken:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._waiter
+            except TimeoutError:
+                return False  # a wake-up that came as the time ran out stays for the next wait
+            finally:
+                self._waiter = None
+        self._woken = False
         return True
 
 

@@ -37,6 +37,19 @@ async def drained(mailbox: Mailbox) -> None:
     await mailbox.wait(0)
 
 
+async def test_a_mailbox_coalesces_wake_ups_and_keeps_one_that_came_while_nobody_waited() -> None:
+    tab = Mailbox("tab")
+    assert not await tab.wait(0.01)  # nothing yet: the timeout runs out
+    tab.notify("ch:room")
+    tab.notify("ch:room")
+    assert await tab.wait(5)  # two notes while nobody waited: one wake-up
+    assert not await tab.wait(0.01)
+    waiting = asyncio.create_task(tab.wait(5))
+    await asyncio.sleep(0)
+    tab.notify("ch:room")
+    assert await asyncio.wait_for(waiting, 5)  # a waiting stream is woken at once
+
+
 @pytest.fixture
 async def relay(own_redis_url: str) -> AsyncIterator[tuple[Relay, Redis]]:
     redis = Redis.from_url(own_redis_url, decode_responses=True)

@@ -58,9 +58,10 @@ def serve_streams(app: ASGIApp, quart: Quart) -> ASGIApp:
         tag = tag_of(svc.settings.secret_key, request.remote_addr)
         events = player_events(svc, client(), pid, tag, None, request.host_url)
         body, encoding = compress(events, request.headers.get("Accept-Encoding", ""))
-        headers = {**SSE_HEADERS, **encoding, **always(request.scheme), **replica(svc.settings.served_by)}
-        del request  # nothing of the request is kept while the stream lives
-        await respond(receive, send, start(tuple(headers.items())), body)
+        head = start(tuple({**SSE_HEADERS, **encoding, **always(request.scheme),
+                            **replica(svc.settings.served_by)}.items()))
+        del request, encoding  # nothing of the request is kept while the stream lives
+        await respond(receive, send, head, body)
 
     return middleware
 
