@@ -240,7 +240,7 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
 
         scenario = SCENARIOS[scenario_name](sizes, timings)
         async with Net(url, tally, go_stamp) as net:
-            t0 = time.monotonic()
+            t0, client_setup0 = time.monotonic(), procs.self_cpu_s()
             setup_error = ""
             try:
                 await scenario.setup(net)
@@ -250,6 +250,7 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
             settled = not setup_error and await quiet(scenario.clients, sizes.quiet_s, 120)
             pids = server.pids() if isinstance(server, procs.Server) else []
             connected = procs.read_usage(pids)
+            client_setup_cpu = procs.self_cpu_s() - client_setup0
             gc.collect()
             gc.freeze()  # the tabs live all window: a full collection of them would be a pause measured as latency
             stats0 = await commandstats(redis)
@@ -300,6 +301,9 @@ async def run_one(scenario_name: str, target: Target, sizes: Sizes, timings: Tim
         "clients_final": f"{clients} ({reached})",
         "setup_error": setup_error,
         "setup_s": round(setup_s, 1),
+        # Whether the setup waited on the server or the client: each one's CPU seconds while it ran.
+        "setup_server_cpu_s": round(connected.cpu_s - base.cpu_s, 1) if pids else None,
+        "setup_client_cpu_s": round(client_setup_cpu, 1),
         "settled_before_window": settled,  # no view for quiet_s before measuring (idle: the lobby calmed down)
         "window_s": round(window_s, 1),
         "fanout": report.summary(fanout_all),

@@ -48,6 +48,8 @@ def _ratio(a: Any, b: Any) -> str:
 ROWS: list[tuple[str, str]] = [
     ("clients (reached final state)", "clients_final"),
     ("setup s", "setup_s"),
+    ("  server CPU s during the setup", "setup_server_cpu_s"),
+    ("  bench client CPU s during the setup", "setup_client_cpu_s"),
     ("settled before the window", "settled_before_window"),
     ("measured window s", "window_s"),
     ("fan-out from command accepted, ms p50", "fanout.p50"),
