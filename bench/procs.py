@@ -116,10 +116,10 @@ def redis_server() -> Iterator[Server]:
         yield server
 
 
-def game_command(port: int, workers: int) -> list[str]:
-    """The game exactly as scripts/run.sh serves it."""
+def game_command(port: int, workers: int, app: str = "app:create_app()") -> list[str]:
+    """The game exactly as scripts/run.sh serves it (or another ASGI `app`, served the same way)."""
     return [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--graceful-timeout", "2", "app:create_app()"]
+            "--graceful-timeout", "2", app]
 
 
 def peer_command(port: int, workers: int) -> list[str]:
@@ -134,8 +134,7 @@ def ceiling_command(port: int) -> list[str]:
 
 def hypercorn_ceiling_command(port: int) -> list[str]:
     """The ceiling's game as a bare ASGI app, on Hypercorn as the game is served (one worker)."""
-    return [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-            "--graceful-timeout", "2", "bench.hypercorn_ceiling:app"]
+    return game_command(port, 1, "bench.hypercorn_ceiling:app")
 
 
 @dataclass
